@@ -1,0 +1,93 @@
+"""`ns-pipelines sandbox`: serve the local NetSuite account until stopped."""
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from .netsuite.settings import FaultSettings, SandboxSettings
+
+
+def parse_scale(value: str) -> str | int:
+    """`tiny`, `small`, `medium`, `large`, or a number of transactions (underscores allowed)."""
+    from .netsuite.seed import SCALES
+
+    if value in SCALES:
+        return value
+    try:
+        count = int(value.replace("_", ""))
+    except ValueError:
+        raise click.BadParameter(f"expected one of {', '.join(SCALES)} or a number of transactions, got {value!r}")
+    if count < 1:
+        raise click.BadParameter("the number of transactions must be positive")
+    return count
+
+
+def print_progress(stage: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    click.echo(f"\r  seeding {stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,}",
+               nl=done >= total, err=True)
+
+
+@click.command("sandbox")
+@click.option("--port", type=int, default=8600, show_default=True, help="Loopback port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; keep it on loopback.")
+@click.option("--scale", default="small", show_default=True,
+              help="Seeded data: tiny, small, medium, large, or a number of transactions.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed; the same seed gives the same account.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".data/sandbox"), show_default=True,
+              help="Where the account's SQLite ground truth lives (netsuite.sqlite3). Reused when it exists.")
+@click.option("--credentials-out", type=click.Path(path_type=Path), default=None,
+              help="Write the connection as JSON: the NETSUITE_* environment variables and the admin API's URL and token.")
+@click.option("--account-id", default="1234567_SB1", show_default=True, help="Account id (realm form).")
+@click.option("--concurrency-limit", type=int, default=5, show_default=True, help="Account concurrency limit.")
+@click.option("--over-limit", type=click.Choice(["429", "401"]), default="429", show_default=True,
+              help="How an over-limit request is answered: 429 CONCURRENCY_LIMIT_EXCEEDED or a slow 401.")
+@click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Added to every API request.")
+@click.option("--latency-per-row-ms", type=float, default=0.0, show_default=True, help="Added per row or record returned.")
+@click.option("--timezone", default="America/Los_Angeles", show_default=True, help="Account time zone.")
+@click.option("--date-format", default="M/D/YYYY", show_default=True,
+              help="The user's date preference for raw SuiteQL dates (M/D/YYYY, D/M/YYYY, YYYY-MM-DD, DD.MM.YYYY ...).")
+@click.option("--notify-url", default=None, help="POST signed change events (the SuiteScript's contract) to this URL.")
+@click.option("--notify-secret", default="sandbox-webhook-secret", show_default=True, help="Secret that signs change events.")
+@click.option("--fault-5xx-rate", type=float, default=0.0, help="Share of API requests answered with a 5xx.")
+@click.option("--fault-drop-rate", type=float, default=0.0, help="Share of API requests whose connection is dropped.")
+@click.option("--fault-429-rate", type=float, default=0.0, help="Share of API requests answered 429 under the limit.")
+def sandbox_command(port: int, host: str, scale: str, seed: int, data_dir: Path, credentials_out: Path | None,
+                    account_id: str, concurrency_limit: int, over_limit: str, latency_ms: float,
+                    latency_per_row_ms: float, timezone: str, date_format: str, notify_url: str | None,
+                    notify_secret: str, fault_5xx_rate: float, fault_drop_rate: float, fault_429_rate: float) -> None:
+    """Serve a local NetSuite account (REST, SuiteQL, token auth, limits) with seeded data until stopped.
+
+    Point the project, or any other NetSuite client, at it by exporting the variables of the
+    credentials file. Its data stays in DATA_DIR/netsuite.sqlite3, tables named as in SuiteQL.
+    """
+    from .netsuite.server import SandboxServer
+
+    settings = SandboxSettings(
+        account_id=account_id, date_format=date_format, timezone=timezone,
+        concurrency_limit=concurrency_limit, over_limit_mode=over_limit, latency_ms=latency_ms,
+        latency_per_row_ms=latency_per_row_ms, notify_url=notify_url, notify_secret=notify_secret,
+        faults=FaultSettings(server_error_rate=fault_5xx_rate, drop_connection_rate=fault_drop_rate,
+                             rate_limit_storm_rate=fault_429_rate),
+    )
+    server = SandboxServer(data_dir, settings, host=host, port=port, scale=parse_scale(scale), seed=seed,
+                           progress=print_progress)
+    server.start()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        if credentials_out:
+            server.write_credentials(credentials_out)
+            click.echo(f"credentials written to {credentials_out} (export them: "
+                       f"eval \"$(ns-pipelines env {credentials_out})\")")
+        click.echo(f"NetSuite sandbox for account {account_id} at {server.base_url}/services/rest "
+                   f"(admin API {server.admin_url}); data in {data_dir}. Ctrl-C stops it.")
+        stop.wait()
+    finally:
+        server.stop()
+        click.echo("sandbox stopped")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .bench.cli import bench_group
 from .sandbox.cli import sandbox_command
 
 
@@ -29,7 +30,21 @@ def env_command(credentials_file: Path) -> None:
         click.echo(f"export {key}={shlex.quote(str(value))}")
 
 
+@main.command("demo")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".data/demo/sandbox"), show_default=True,
+              help="Where the demo sandbox keeps its account (reused on the next run).")
+@click.option("--scale", default="small", show_default=True, help="Seeded data: tiny, small, medium, large or a number.")
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo_command(data_dir: Path, scale: str, seed: int) -> None:
+    """Run the main job on the embedded defaults: a seeded sandbox, queried through the client."""
+    from .demo import run_demo
+    from .sandbox.cli import parse_scale
+
+    run_demo(data_dir, parse_scale(scale), seed)
+
+
 main.add_command(sandbox_command)
+main.add_command(bench_group)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,367 @@
+"""The sandbox account (the parts wired together) and its threaded HTTP server on loopback.
+
+    with SandboxServer(tmp_path, scale="tiny") as server:
+        env = server.environment()          # NETSUITE_* variables for any NetSuite client
+        requests.post(server.base_url + "/services/rest/query/v1/suiteql", ...)
+
+The server is werkzeug's threaded WSGI server with a request handler that keeps HTTP/1.1
+connections alive (werkzeug's own handler closes every connection after one answer and waits
+10 ms draining each request), writes each answer in one send with TCP_NODELAY, and logs nothing
+per request.
+"""
+from __future__ import annotations
+
+import collections
+import importlib
+import logging
+import socket
+import threading
+import time
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, Callable
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wsgi import LimitedStream
+
+from .auth import Authenticator
+from .credentials import SandboxCredentials, TokenRegistry, write_json_0600
+from .governance import Governor
+from .notifications import Notifier
+from .settings import SandboxSettings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+PACKAGE = __name__.rsplit(".", 1)[0]
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+SEEDED_KEY = "sandbox_seeded"
+
+
+def _optional(candidates: list[tuple[str, str]]) -> Any:
+    """The first class found among (module, name); None while that part is not in the tree yet."""
+    for module_name, attr in candidates:
+        full = f"{PACKAGE}.{module_name}"
+        try:
+            module = importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name and (full == exc.name or full.startswith(exc.name + ".")):
+                continue  # the module itself is missing, not something it imports
+            raise
+        if hasattr(module, attr):
+            return getattr(module, attr)
+    return None
+
+
+class SandboxAccount:
+    """One NetSuite account: store, credentials, auth, governance, notifications, engines."""
+
+    def __init__(self, data_dir: Path | str, settings: SandboxSettings | None = None, *,
+                 scale: str | int = "tiny", seed: int = 42,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.settings = settings or SandboxSettings()
+        self.data_dir = Path(data_dir)
+        self.scale = scale
+        self.seed = seed
+        self.progress = progress
+        self.store = Store(self.data_dir, self.settings.timezone)
+        self.credentials = SandboxCredentials.load_or_create(self.store)
+        self.tokens = TokenRegistry(self.store, self.credentials)
+        self.auth = Authenticator(self.settings, self.credentials, self.tokens)
+        self.governor = Governor(self.settings)
+        self.notifier = Notifier(self.store, self.settings)
+        self.counters: collections.Counter[str] = collections.Counter()
+        self.require_prefer_transient = False
+        self.started_at = time.time()
+        self._reset_lock = threading.Lock()
+        self.records: Any = None
+        self.suiteql: Any = None
+        self._build_engines()
+
+    def _build_engines(self) -> None:
+        record_service = _optional([("records", "RecordService"), ("records.service", "RecordService")])
+        engine = _optional([("suiteql", "SuiteQLEngine"), ("suiteql.engine", "SuiteQLEngine")])
+        self.records = record_service(self.store, self.settings, notify=self.notifier.notify) if record_service else None
+        self.suiteql = engine(self.store, self.settings) if engine else None
+
+    # ------------------------------------------------------------------ data
+    def is_empty(self) -> bool:
+        conn = self.store.connect()
+        for table in ("currency", "subsidiary", "customer", "transaction"):
+            if conn.execute(f'SELECT EXISTS(SELECT 1 FROM "{table}")').fetchone()[0]:
+                return False
+        return True
+
+    def ensure_seeded(self) -> dict[str, int] | None:
+        """Seed an empty store (seed.seed); None when there was data already or no seeder exists."""
+        if not self.is_empty():
+            return None
+        return self._seed(self.scale, self.seed)
+
+    def _seed(self, scale: str | int, seed: int) -> dict[str, int] | None:
+        seeder = _optional([("seed", "seed")])
+        if seeder is None:
+            log.warning("ns_pipelines.sandbox.netsuite.seed is missing: the sandbox starts empty")
+            return None
+        counts = seeder(self.store, scale=scale, seed=seed, progress=self.progress)
+        import json
+
+        self.store.set_meta(SEEDED_KEY, json.dumps({"scale": scale, "seed": seed, "counts": counts,
+                                                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        return counts
+
+    def reset(self, *, scale: str | int | None = None, seed: int | None = None) -> dict[str, int] | None:
+        """Wipe every table but the credentials (sandbox_meta) and reseed; change events too."""
+        with self._reset_lock:
+            if scale is not None:
+                self.scale = scale
+            if seed is not None:
+                self.seed = int(seed)
+            with self.store.write() as conn:
+                tables = [r[0] for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                    "AND name <> 'sandbox_meta'").fetchall()]
+                for table in tables:
+                    conn.execute(f'DELETE FROM "{table}"')
+                conn.execute("DELETE FROM sandbox_meta WHERE key = ?", (SEEDED_KEY,))
+            self.notifier.clear()
+            self.store.clock_offset = type(self.store.clock_offset)(0)
+            counts = self._seed(self.scale, self.seed)
+            self._build_engines()  # engines may cache ids, catalogs ...
+            return counts
+
+    # ------------------------------------------------------------------ reporting
+    def health(self) -> dict[str, Any]:
+        import json
+
+        seeded = self.store.get_meta(SEEDED_KEY)
+        return {"status": "ok", "account": self.settings.account_id,
+                "uptime_s": round(time.time() - self.started_at, 3),
+                "suiteql": self.suiteql is not None, "records": self.records is not None,
+                "seeded": json.loads(seeded) if seeded else None,
+                "data_dir": str(self.data_dir)}
+
+    def stats(self) -> dict[str, Any]:
+        data = self.governor.snapshot()
+        data["peak_concurrency"] = data["concurrency"]["peak"]  # flat alias for quick reads
+        data["notifications"] = self.notifier.counts()
+        data["counters"] = dict(self.counters)
+        data["logins"] = {"successes": self.auth.audit.successes,
+                          "failures": len(self.auth.audit.entries()),
+                          "oauth2_tokens_issued": self.auth.oauth2.issued}
+        return data
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.notifier.start()
+
+    def stop(self) -> None:
+        self.notifier.stop()
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    """werkzeug's handler with HTTP/1.1 keep-alive, one send per answer, and no request log."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 75  # an idle keep-alive connection is closed after this many seconds
+
+    def setup(self) -> None:
+        super().setup()
+        conns = getattr(self.server, "sandbox_connections", None)
+        if conns is not None:
+            with self.server.sandbox_lock:  # type: ignore[attr-defined]
+                conns.add(self.connection)
+
+    def finish(self) -> None:
+        conns = getattr(self.server, "sandbox_connections", None)
+        if conns is not None:
+            with self.server.sandbox_lock:  # type: ignore[attr-defined]
+                conns.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error" and "timed out" not in message:
+            log.error(message.rstrip(), *args)
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        chunked = environ.get("wsgi.input_terminated", False)
+        stream: Any = environ["wsgi.input"]
+        if not chunked:
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            stream = LimitedStream(self.rfile, max(length, 0))
+            environ["wsgi.input"] = stream
+            environ["wsgi.input_terminated"] = True
+
+        state: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            if exc_info and state.get("sent"):
+                raise exc_info[1].with_traceback(exc_info[2])
+            state["status"], state["headers"] = status, headers
+            return chunks.append
+
+        chunks: list[bytes] = []
+        try:
+            app_iter = self.server.app(environ, start_response)
+            try:
+                for data in app_iter:
+                    if data:
+                        chunks.append(data)
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
+        except Exception:
+            log.exception("sandbox WSGI app failed")
+            chunks = [b'{"type":"https://www.rfc-editor.org/rfc/rfc9110.html#section-15.6.1","title":'
+                      b'"Internal Server Error","status":500,"o:errorDetails":[{"detail":"An unexpected error '
+                      b'occurred.","o:errorCode":"UNEXPECTED_ERROR"}]}']
+            state["status"] = "500 Internal Server Error"
+            state["headers"] = [("Content-Type", "application/vnd.oracle.resource+json; type=error")]
+
+        if environ.get("sandbox.dropped"):
+            self.close_connection = True
+            return
+        # Read what the app left of the request body so the next request starts at its first line.
+        try:
+            if chunked:
+                while stream.read(65536):
+                    pass
+            else:
+                stream.exhaust()
+        except Exception:
+            self.close_connection = True
+
+        status = state.get("status", "500 Internal Server Error")
+        code = int(status.split(None, 1)[0])
+        if code in _PHRASES:  # werkzeug upper-cases reason phrases ("401 UNAUTHORIZED")
+            status = f"{code} {_PHRASES[code]}"
+        body = b"".join(chunks)
+        lines = [f"{self.protocol_version} {status}\r\n",
+                 f"Date: {self.date_time_string()}\r\n"]
+        has_length = False
+        for key, value in state.get("headers", []):
+            lower = key.lower()
+            if lower in ("connection", "transfer-encoding", "keep-alive"):
+                continue
+            if lower == "content-length":
+                has_length = True
+                if self.command != "HEAD":
+                    continue  # ours below is exact
+            lines.append(f"{key}: {value}\r\n")
+        if code >= 200 and code not in (204, 304) and not (self.command == "HEAD" and has_length):
+            lines.append(f"Content-Length: {len(body)}\r\n")
+        if self.close_connection:
+            lines.append("Connection: close\r\n")
+        elif self.request_version == "HTTP/1.0":
+            lines.append("Connection: keep-alive\r\n")
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        if self.command == "HEAD" or code in (204, 304):
+            body = b""
+        try:
+            self.wfile.write(head + body)
+        except OSError:
+            self.close_connection = True
+
+
+class SandboxServer:
+    """The sandbox account served over HTTP on loopback, in background threads."""
+
+    def __init__(self, data_dir: Path | str, settings: SandboxSettings | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0, scale: str | int = "tiny", seed: int = 42,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+        self.account = SandboxAccount(data_dir, settings, scale=scale, seed=seed, progress=progress)
+        self.credentials: SandboxCredentials = self.account.credentials
+        self.settings = self.account.settings
+        self.host = host
+        self.port = port
+        self._httpd: Any = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ addresses
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return self.base_url + "/sandbox/admin/v1"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "SandboxServer":
+        if self._httpd is not None:
+            return self
+        self.account.ensure_seeded()
+        from .app import create_app
+
+        app = create_app(self.account)
+        httpd = make_server(self.host, self.port, app, threaded=True, request_handler=_KeepAliveHandler)
+        httpd.sandbox_connections = set()
+        httpd.sandbox_lock = threading.Lock()
+        self.port = httpd.socket.getsockname()[1]
+        self._httpd = httpd
+        self.account.start()
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"sandbox-http-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            with httpd.sandbox_lock:
+                conns = list(httpd.sandbox_connections)
+            for conn in conns:  # keep-alive connections would otherwise outlive the server
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.account.stop()
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ credentials
+    def environment(self) -> dict[str, str]:
+        """The NETSUITE_* variables a client needs (the credentials file's content)."""
+        c = self.credentials
+        return {
+            "NETSUITE_ACCOUNT_ID": self.settings.account_id,
+            "NETSUITE_BASE_URL": self.base_url,
+            "NETSUITE_CONSUMER_KEY": c.consumer_key,
+            "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
+            "NETSUITE_TOKEN_ID": c.token_id,
+            "NETSUITE_TOKEN_SECRET": c.token_secret,
+            "NETSUITE_CLIENT_ID": c.client_id,
+            "NETSUITE_CERTIFICATE_ID": c.certificate_id,
+            "NETSUITE_PRIVATE_KEY": c.private_key,
+            "NETSUITE_SANDBOX_ADMIN_URL": self.admin_url,
+            "NETSUITE_SANDBOX_ADMIN_TOKEN": c.admin_token,
+            "NETSUITE_WEBHOOK_SECRET": self.settings.notify_secret,
+        }
+
+    def write_credentials(self, path: Path | str) -> Path:
+        """Write `environment()` as JSON, readable by the owner only (mode 0600)."""
+        return write_json_0600(path, self.environment())

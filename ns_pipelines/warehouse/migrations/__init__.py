@@ -1,0 +1,1 @@
+"""Alembic migrations of the warehouse (see ns_pipelines.warehouse.migrate)."""

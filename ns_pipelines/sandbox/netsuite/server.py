@@ -350,6 +350,9 @@ class SandboxServer:
         return {
             "NETSUITE_ACCOUNT_ID": self.settings.account_id,
             "NETSUITE_BASE_URL": self.base_url,
+            # Account preferences a reader needs: SuiteQL datetimes are account-local.
+            "NETSUITE_TIMEZONE": self.settings.timezone,
+            "NETSUITE_DATE_FORMAT": self.settings.date_format,
             "NETSUITE_CONSUMER_KEY": c.consumer_key,
             "NETSUITE_CONSUMER_SECRET": c.consumer_secret,
             "NETSUITE_TOKEN_ID": c.token_id,

@@ -509,7 +509,8 @@ def test_credentials_persist_and_file_is_private(server: SandboxServer, tmp_path
     path = server.write_credentials(tmp_path / "creds.json")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     data = json.loads(path.read_text())
-    assert set(data) == {"NETSUITE_ACCOUNT_ID", "NETSUITE_BASE_URL", "NETSUITE_CONSUMER_KEY",
+    assert set(data) == {"NETSUITE_ACCOUNT_ID", "NETSUITE_BASE_URL", "NETSUITE_TIMEZONE", "NETSUITE_DATE_FORMAT",
+                         "NETSUITE_CONSUMER_KEY",
                          "NETSUITE_CONSUMER_SECRET", "NETSUITE_TOKEN_ID", "NETSUITE_TOKEN_SECRET",
                          "NETSUITE_CLIENT_ID", "NETSUITE_CERTIFICATE_ID", "NETSUITE_PRIVATE_KEY",
                          "NETSUITE_SANDBOX_ADMIN_URL", "NETSUITE_SANDBOX_ADMIN_TOKEN", "NETSUITE_WEBHOOK_SECRET"}

@@ -87,6 +87,32 @@ def _fmt(amount: Decimal, precision: int) -> str:
     return store_money(amount, precision)
 
 
+def _claim(ch: Change, doc_id: int) -> None:
+    """A document whose amounts this write changes: refused while locked, snapshotted for finish()."""
+    ch.check_locked(doc_id)
+    ch.touch(doc_id)
+
+
+def _unapply(ch: Change, doc_id: int, line: int, owner_id: int) -> None:
+    _claim(ch, doc_id)
+    _delete_link(ch, doc_id, line, owner_id)
+
+
+def _requested_doc(conn: sqlite3.Connection, item: dict[str, Any], path: str, types: tuple[str, ...]) -> int:
+    if item.get("doc") is None:
+        raise user_error("Please enter value(s) for: Doc.", error_path=f"{path}.doc")
+    return _doc_id(conn, item["doc"], f"{path}.doc", types)
+
+
+def _apply_amount(ch: Change, owner: sqlite3.Row, doc: sqlite3.Row, line: int, existing: Decimal | None,
+                  target: Decimal, precision: int) -> None:
+    """Make `target` what `owner` applies to a document line (unless it already is)."""
+    if existing is not None and existing == target:
+        return
+    _claim(ch, doc["id"])
+    _write_link(ch, doc, line, owner, "Payment", target, precision)
+
+
 # ---- payments and credit memos -> invoices and A/R journal lines --------------------------------
 
 def _debit_open(conn: sqlite3.Connection, doc: sqlite3.Row, line: int) -> tuple[Decimal, Decimal]:
@@ -151,9 +177,7 @@ def apply_to_debits(ch: Change, owner: sqlite3.Row, sublist: Any, *, replace: bo
     seen: set[tuple[int, int]] = set()
     for i, item in enumerate(_items(sublist)):
         path = f"apply.items[{i}]"
-        if item.get("doc") is None:
-            raise user_error("Please enter value(s) for: Doc.", error_path=f"{path}.doc")
-        doc_id = _doc_id(conn, item["doc"], f"{path}.doc", ("CustInvc", "Journal"))
+        doc_id = _requested_doc(conn, item, path, ("CustInvc", "Journal"))
         line = parse_int(item["line"], f"{path}.line") if item.get("line") is not None else None
         doc = ledger.tran(conn, doc_id)
         if doc is not None and doc["type"] == "CustInvc" and line is None:
@@ -166,9 +190,7 @@ def apply_to_debits(ch: Change, owner: sqlite3.Row, sublist: Any, *, replace: bo
         target = _target(item, path, precision)
         if target is not AUTO and target == 0:
             if existing is not None:
-                ch.check_locked(doc_id)
-                ch.touch(doc_id)
-                _delete_link(ch, doc_id, line, owner["id"])
+                _unapply(ch, doc_id, line, owner["id"])
             continue
         original, open_amount = _debit_open(conn, doc, line)
         due = open_amount + (existing or ZERO)
@@ -186,19 +208,13 @@ def apply_to_debits(ch: Change, owner: sqlite3.Row, sublist: Any, *, replace: bo
                 f"You cannot apply more than the amount due on {ledger.tran_ref_name(doc)}. "
                 f"Amount due: {_fmt(due, precision)}; amount applied: {_fmt(target, precision)}.",
                 error_path=f"{path}.amount")
-        if existing is not None and existing == target:
-            continue
-        ch.check_locked(doc_id)
-        ch.touch(doc_id)
-        _write_link(ch, doc, line, owner, "Payment", target, precision)
+        _apply_amount(ch, owner, doc, line, existing, target, precision)
     if replace:
         for link in conn.execute("SELECT previousdoc, previousline FROM nexttransactionlinelink "
                                  "WHERE nextdoc = ? AND linktype = 'Payment'", (owner["id"],)).fetchall():
             key = (int(link[0]), int(link[1]))
             if key not in seen:
-                ch.check_locked(key[0])
-                ch.touch(key[0])
-                _delete_link(ch, key[0], key[1], owner["id"])
+                _unapply(ch, *key, owner["id"])
 
 
 def auto_apply(ch: Change, owner: sqlite3.Row, limit: Decimal, precision: int) -> None:
@@ -237,9 +253,7 @@ def apply_credits(ch: Change, refund: sqlite3.Row, sublist: Any, *, replace: boo
     seen: set[int] = set()
     for i, item in enumerate(_items(sublist)):
         path = f"apply.items[{i}]"
-        if item.get("doc") is None:
-            raise user_error("Please enter value(s) for: Doc.", error_path=f"{path}.doc")
-        doc_id = _doc_id(conn, item["doc"], f"{path}.doc", ("CustCred", "CustPymt"))
+        doc_id = _requested_doc(conn, item, path, ("CustCred", "CustPymt"))
         if item.get("line") not in (None, 0, "0"):
             raise ApiError(400, "INVALID_KEY_OR_REF", f"Invalid line reference key {item.get('line')}.",
                            error_path=f"{path}.line")
@@ -259,9 +273,7 @@ def apply_credits(ch: Change, refund: sqlite3.Row, sublist: Any, *, replace: boo
         target = _target(item, path, precision)
         if target is not AUTO and target == 0:
             if existing is not None:
-                ch.check_locked(doc_id)
-                ch.touch(doc_id)
-                _delete_link(ch, doc_id, 0, refund["id"])
+                _unapply(ch, doc_id, 0, refund["id"])
             continue
         available = dec(doc["foreigntotal"]) - ledger.credit_used(conn, doc_id) + (existing or ZERO)
         if target is AUTO:
@@ -273,18 +285,12 @@ def apply_credits(ch: Change, refund: sqlite3.Row, sublist: Any, *, replace: boo
                 f"You cannot refund more than the available credit on {ledger.tran_ref_name(doc)}. "
                 f"Available: {_fmt(available, precision)}; amount: {_fmt(target, precision)}.",
                 error_path=f"{path}.amount")
-        if existing is not None and existing == target:
-            continue
-        ch.check_locked(doc_id)
-        ch.touch(doc_id)
-        _write_link(ch, doc, 0, refund, "Payment", target, precision)
+        _apply_amount(ch, refund, doc, 0, existing, target, precision)
     if replace:
         for link in conn.execute("SELECT previousdoc FROM nexttransactionlinelink WHERE nextdoc = ? "
                                  "AND linktype = 'Payment'", (refund["id"],)).fetchall():
             if int(link[0]) not in seen:
-                ch.check_locked(int(link[0]))
-                ch.touch(int(link[0]))
-                _delete_link(ch, int(link[0]), 0, refund["id"])
+                _unapply(ch, int(link[0]), 0, refund["id"])
 
 
 # ---- deposits -> payments (and refunds paid from undeposited funds) ------------------------------
@@ -304,8 +310,6 @@ def deposit_payments(ch: Change, deposit: sqlite3.Row, sublist: Any, *, replace:
         seen.add(doc_id)
         if not flag:
             if existing is not None:
-                ch.check_locked(doc_id)
-                ch.touch(doc_id)
                 _undeposit(ch, doc_id, deposit["id"])
             continue
         if doc is None or doc["type"] not in ("CustPymt", "CustRfnd"):
@@ -340,12 +344,10 @@ def deposit_payments(ch: Change, deposit: sqlite3.Row, sublist: Any, *, replace:
             raise user_error(f"The currency of {name} ({c1['symbol'] if c1 else doc['currency']}) does not match "
                              f"the currency of the deposit ({c2['symbol'] if c2 else deposit['currency']}).",
                              error_path=f"{path}.id")
-        ch.check_locked(doc_id)
-        ch.touch(doc_id)
+        _claim(ch, doc_id)
         # as the seed lays deposits out: one line per deposited payment (undeposited funds, the
         # customer, the payment's amount; negative for a refund) and the link points at that line
-        line_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transactionline WHERE \"transaction\" = ?",
-                                   (deposit["id"],)).fetchone()[0])
+        line_id = ledger.next_line_id(conn, deposit["id"])
         signed = -amount if doc["type"] == "CustRfnd" else amount
         conn.execute(
             "INSERT INTO transactionline (\"transaction\", id, linesequencenumber, uniquekey, mainline, taxline, "
@@ -358,13 +360,12 @@ def deposit_payments(ch: Change, deposit: sqlite3.Row, sublist: Any, *, replace:
         for link in conn.execute("SELECT previousdoc FROM nexttransactionlinelink WHERE nextdoc = ? "
                                  "AND linktype = 'Deposit'", (deposit["id"],)).fetchall():
             if int(link[0]) not in seen:
-                ch.check_locked(int(link[0]))
-                ch.touch(int(link[0]))
                 _undeposit(ch, int(link[0]), deposit["id"])
 
 
 def _undeposit(ch: Change, doc_id: int, deposit_id: int) -> None:
     """Take a payment out of a deposit: its link and its deposit line."""
+    _claim(ch, doc_id)
     for link in ch.conn.execute("SELECT nextline FROM nexttransactionlinelink WHERE previousdoc = ? AND nextdoc = ? "
                                 "AND linktype = 'Deposit'", (doc_id, deposit_id)).fetchall():
         if int(link[0]) != 0:
@@ -372,9 +373,3 @@ def _undeposit(ch: Change, doc_id: int, deposit_id: int) -> None:
                             (deposit_id, int(link[0])))
     ch.conn.execute("DELETE FROM nexttransactionlinelink WHERE previousdoc = ? AND nextdoc = ? AND linktype = 'Deposit'",
                     (doc_id, deposit_id))
-
-
-def payment_line_ids(conn: sqlite3.Connection, deposit_id: int) -> set[int]:
-    """Deposit lines that stand for deposited payments (the rest are other/cash-back lines)."""
-    return {int(r[0]) for r in conn.execute("SELECT nextline FROM nexttransactionlinelink WHERE nextdoc = ? "
-                                            "AND linktype = 'Deposit'", (deposit_id,))}

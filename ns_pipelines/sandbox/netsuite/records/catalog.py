@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import ApiError
 from .types import RECORD_TYPES, RecordType, resolve
 from .values import RECORD_PATH, record_href
 
 META_PATH = f"{RECORD_PATH}/metadata-catalog"
+
+
+_Named = TypeVar("_Named", "Field", "Sublist")
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,7 @@ class Sublist:
     read_only: bool = False
 
     def field(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        return _named(self.fields, name)
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,17 @@ class RecordSpec:
     accepted: frozenset[str] = field(default_factory=frozenset)  # accepted on write, not kept
 
     def field(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        return _named(self.fields, name)
 
     def sublist(self, name: str) -> Sublist | None:
-        for s in self.sublists:
-            if s.name == name:
-                return s
-        return None
+        return _named(self.sublists, name)
 
     def filterable(self) -> dict[str, Field]:
         return {f.name.lower(): f for f in self.fields if f.column}
+
+
+def _named(items: tuple[_Named, ...], name: str) -> _Named | None:
+    return next((item for item in items if item.name == name), None)
 
 
 S, N, I, B, D, DT, R, E = "string", "number", "integer", "boolean", "date", "datetime", "ref", "enum"
@@ -116,6 +114,14 @@ _APPLY = Sublist("apply", (
     Field("applyDate", D, read_only=True, title="Date"),
     Field("currency", S, read_only=True),
 ), keys=("doc", "line"), title="Apply")
+
+# what a deposit's other and cash-back lines have in common
+_DEPOSIT_LINE = (
+    Field("line", I, read_only=True),
+    Field("account", R, "account"),
+    Field("amount", N),
+    Field("memo", S),
+)
 
 _TRAN_ACCEPTED = frozenset({"customForm", "postingPeriod", "department", "class", "location",
                             "toBeEmailed", "toBePrinted", "toBeFaxed", "email"})
@@ -214,19 +220,9 @@ SPECS: dict[str, RecordSpec] = {
                 Field("tranDate", D, read_only=True),
                 Field("memo", S, read_only=True),
             ), keys=("id",), title="Payments"),
-            Sublist("other", (
-                Field("line", I, read_only=True),
-                Field("account", R, "account"),
-                Field("amount", N),
-                Field("memo", S),
-                Field("entity", R, "customer"),
-            ), keys=("line",), title="Other Deposits"),
-            Sublist("cashBack", (
-                Field("line", I, read_only=True),
-                Field("account", R, "account"),
-                Field("amount", N),
-                Field("memo", S),
-            ), keys=("line",), title="Cash Back"),
+            Sublist("other", (*_DEPOSIT_LINE, Field("entity", R, "customer")), keys=("line",),
+                    title="Other Deposits"),
+            Sublist("cashBack", _DEPOSIT_LINE, keys=("line",), title="Cash Back"),
         ),
         accepted=_TRAN_ACCEPTED,
     ),

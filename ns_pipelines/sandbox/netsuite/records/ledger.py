@@ -198,6 +198,17 @@ def next_uniquekey(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0) + 1
 
 
+def next_line_id(conn: sqlite3.Connection, tran_id: int) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transactionline WHERE \"transaction\" = ?",
+                            (tran_id,)).fetchone()[0])
+
+
+def payment_line_ids(conn: sqlite3.Connection, deposit_id: int) -> set[int]:
+    """Deposit lines that stand for deposited payments (the rest are other/cash-back lines)."""
+    return {int(r[0]) for r in conn.execute("SELECT nextline FROM nexttransactionlinelink WHERE nextdoc = ? "
+                                            "AND linktype = 'Deposit'", (deposit_id,))}
+
+
 def first_account(conn: sqlite3.Connection, accttype: str, subsidiary_id: int | None) -> Row | None:
     rows = conn.execute("SELECT * FROM account WHERE accttype = ? AND isinactive = 'F' ORDER BY id",
                         (accttype,)).fetchall()

@@ -16,6 +16,7 @@ INVALID_PARAMETER, "Unparseable date: ..." for a date that does not read.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -167,18 +168,18 @@ class _Parser:
         return sql
 
     def expr(self) -> str:
-        parts = [self.term()]
-        while self.peek().kind == "word" and self.peek().text.upper() == "OR":
-            self.take()
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+        return self._joined(self.term, "OR")
 
     def term(self) -> str:
-        parts = [self.factor()]
-        while self.peek().kind == "word" and self.peek().text.upper() == "AND":
+        return self._joined(self.factor, "AND")
+
+    def _joined(self, operand: Callable[[], str], keyword: str) -> str:
+        """Operands separated by the keyword (AND binds tighter than OR: term() inside expr())."""
+        parts = [operand()]
+        while self.peek().kind == "word" and self.peek().text.upper() == keyword:
             self.take()
-            parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else "(" + f" {keyword} ".join(parts) + ")"
 
     def factor(self) -> str:
         tok = self.peek()

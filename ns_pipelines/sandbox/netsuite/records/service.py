@@ -1,11 +1,12 @@
 """RecordService: the REST record service (record/v1) over the sandbox store.
 
 The HTTP layer maps routes onto these methods and turns ApiError into NetSuite's error body.
-Every write is one Store.write() transaction: rules (rules.py, applications.py), then amounts,
+Every write is one Store.write() transaction: rules (rules/, applications.py), then amounts,
 balances, lastmodifieddate stamps and change notifications (changes.py).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from . import catalog, ledger, rules
 from .changes import Change, Notify
 from .query_filter import compile_filter
 from .shapes import Shaper
-from .types import CUSTOMER, resolve
+from .types import CUSTOMER, RecordType, resolve
 from .values import record_href, self_links
 
 MAX_LIMIT = 1000
@@ -101,12 +102,8 @@ class RecordService:
         rt = resolve(record_type)
         catalog.check_body(rt, body)
         replace = self._replace(rt, replace)
-        with self.store.write() as conn:
-            record_id = ledger.find_id(conn, rt, ref)
-            ch = Change(conn, self.store, self.settings, context)
-            rules.update(ch, rt, record_id, body, replace)
-            ch.finish(self.notify)
-        return record_id
+        return self._write_existing(rt, ref, context,
+                                    lambda ch, rt, record_id: rules.update(ch, rt, record_id, body, replace))
 
     def upsert(self, record_type: str, external_id: str, body: dict, *, context: str = "WebServices") -> int:
         rt = resolve(record_type)
@@ -135,23 +132,23 @@ class RecordService:
         return record_id
 
     def delete(self, record_type: str, ref: str, *, context: str = "WebServices") -> None:
-        rt = resolve(record_type)
-        with self.store.write() as conn:
-            record_id = ledger.find_id(conn, rt, ref)
-            ch = Change(conn, self.store, self.settings, context)
-            rules.delete(ch, rt, record_id)
-            ch.finish(self.notify)
+        self._write_existing(resolve(record_type), ref, context, rules.delete)
 
     def void(self, record_type: str, ref: str, *, context: str = "UI") -> None:
-        rt = resolve(record_type)
+        self._write_existing(resolve(record_type), ref, context, rules.void)
+
+    def _write_existing(self, rt: RecordType, ref: str, context: str,
+                        write: Callable[[Change, RecordType, int], None]) -> int:
+        """One write transaction on an existing record (404 when there is none)."""
         with self.store.write() as conn:
             record_id = ledger.find_id(conn, rt, ref)
             ch = Change(conn, self.store, self.settings, context)
-            rules.void(ch, rt, record_id)
+            write(ch, rt, record_id)
             ch.finish(self.notify)
+        return record_id
 
     @staticmethod
-    def _replace(rt: Any, replace: Any) -> set[str]:
+    def _replace(rt: RecordType, replace: Any) -> set[str]:
         if isinstance(replace, str):
             replace = [replace]
         names = {part.strip() for x in (replace or ()) for part in str(x).split(",") if part.strip()}

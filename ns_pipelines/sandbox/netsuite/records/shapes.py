@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from ..schema import STATUS_TEXT
 from ..settings import MONEY_QUANT
 from . import ledger
-from .types import BY_TRANTYPE, CUSTOMER, DEPOSIT, JOURNAL, RecordType
+from .types import BY_TRANTYPE, CREDIT_MEMO, CUSTOMER, DEPOSIT, INVOICE, JOURNAL, PAYMENT, REFUND, RecordType
 from .values import dec, drop_none, iso_utc, money_out, record_href, ref, self_links, tf
 
 BALANCE_PRECISION = -MONEY_QUANT.as_tuple().exponent  # customer balances: base currency, 0.01
@@ -82,7 +82,6 @@ class Shaper:
         currencies = self.conn.execute(
             "SELECT currency FROM customercurrency WHERE entity = ? ORDER BY currency", (customer_id,)).fetchall()
         items = [{"currency": self.ref("currency", r[0])} for r in currencies] if expand else None
-        terms = c["terms"]
         out = {
             "links": self_links(record_href(self.base, rt.key, customer_id)),
             "id": str(customer_id),
@@ -95,7 +94,7 @@ class Shaper:
             "subsidiary": self.ref("subsidiary", c["subsidiary"]),
             "parent": self.ref("customer", c["parent"]),
             "representingSubsidiary": self.ref("subsidiary", c["representingsubsidiary"]),
-            "terms": ({"links": [], "id": str(terms), "refName": f"Net {terms}"} if terms is not None else None),
+            "terms": _terms(c["terms"]),
             "creditLimit": money_out(c["creditlimit"]),
             "balance": money_out(c["balancesearch"], BALANCE_PRECISION),
             "overdueBalance": money_out(c["overduebalancesearch"], BALANCE_PRECISION),
@@ -128,18 +127,21 @@ class Shaper:
         }
         return out
 
+    def _transaction(self, row: sqlite3.Row, rt: RecordType, fields: dict[str, Any]) -> dict[str, Any]:
+        """The common header, then the type's own fields."""
+        return drop_none({**self._header(row, rt), **fields})
+
     def _prec(self, row: sqlite3.Row) -> int:
         return ledger.precision(self.conn, row["currency"])
 
-    def _items(self, row: sqlite3.Row, rt: RecordType, sign: int) -> list[dict[str, Any]]:
+    def _items(self, row: sqlite3.Row, rt: RecordType) -> list[dict[str, Any]]:
         p = self._prec(row)
         out = []
         for line in ledger.lines(self.conn, row["id"]):
-            amount = dec(line["foreignamount"]) * sign
             out.append(drop_none({
                 "links": self_links(record_href(self.base, rt.key, row["id"], "item", str(line["id"]))),
                 "line": int(line["id"]),
-                "amount": money_out(amount, p),
+                "amount": money_out(line["foreignamount"], p),
                 "description": line["memo"],
                 "memo": line["memo"],
                 "account": self.ref("account", line["expenseaccount"]),
@@ -148,66 +150,72 @@ class Shaper:
 
     # ---- invoice ----
     def invoice(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
-        rt = BY_TRANTYPE["CustInvc"]
+        rt = INVOICE
         p = self._prec(row)
-        out = self._header(row, rt)
-        main = ledger.main_line(self.conn, row["id"])
-        out.update({
+        return self._transaction(row, rt, {
             "entity": self.ref("customer", row["entity"]),
             "dueDate": row["duedate"],
-            "account": self.ref("account", main["expenseaccount"]) if main is not None else None,
+            "account": self._main_account(row),
             "total": money_out(row["foreigntotal"], p),
             "amountPaid": money_out(row["foreignamountpaid"] or 0, p),
             "amountRemaining": money_out(row["foreignamountunpaid"] or 0, p),
             "intercompany": tf(row["intercompany"]),
-            "terms": ({"links": [], "id": str(row["terms"]), "refName": f"Net {row['terms']}"}
-                      if row["terms"] is not None else None),
-            "item": self.sublist(rt, row["id"], "item", self._items(row, rt, 1) if expand else None, expand),
+            "terms": _terms(row["terms"]),
+            "item": self._item_sublist(row, rt, expand),
         })
-        return drop_none(out)
 
     # ---- credit memo ----
     def creditmemo(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
-        rt = BY_TRANTYPE["CustCred"]
+        rt = CREDIT_MEMO
         p = self._prec(row)
-        out = self._header(row, rt)
-        main = ledger.main_line(self.conn, row["id"])
-        out.update({
+        return self._transaction(row, rt, {
             "entity": self.ref("customer", row["entity"]),
-            "account": self.ref("account", main["expenseaccount"]) if main is not None else None,
+            "account": self._main_account(row),
             "total": money_out(row["foreigntotal"], p),
-            "applied": money_out(row["foreignpaymentamountused"] or 0, p),
-            "unapplied": money_out(row["foreignpaymentamountunused"] or 0, p),
+            **self._credit_used(row, p),
             "intercompany": tf(row["intercompany"]),
-            "item": self.sublist(rt, row["id"], "item", self._items(row, rt, 1) if expand else None, expand),
-            "apply": self.sublist(rt, row["id"], "apply", self._apply_to_debits(row, rt) if expand else None,
-                                  expand),
+            "item": self._item_sublist(row, rt, expand),
+            "apply": self._apply_to_debits_sublist(row, rt, expand),
         })
-        return drop_none(out)
 
     # ---- customer payment ----
     def customerpayment(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
-        rt = BY_TRANTYPE["CustPymt"]
+        rt = PAYMENT
         p = self._prec(row)
-        out = self._header(row, rt)
-        main = ledger.main_line(self.conn, row["id"])
-        acct = ledger.account(self.conn, main["expenseaccount"]) if main is not None else None
-        out.update({
+        return self._transaction(row, rt, {
             "customer": self.ref("customer", row["entity"]),
             "payment": money_out(row["foreigntotal"], p),
             "total": money_out(row["foreigntotal"], p),
-            "applied": money_out(row["foreignpaymentamountused"] or 0, p),
-            "unapplied": money_out(row["foreignpaymentamountunused"] or 0, p),
-            "account": self.ref("account", acct["id"]) if acct is not None else None,
-            "undepFunds": bool(acct is not None and acct["accttype"] == "UnDepFunds"),
-            "apply": self.sublist(rt, row["id"], "apply", self._apply_to_debits(row, rt) if expand else None,
-                                  expand),
+            **self._credit_used(row, p),
+            **self._cash_account(row),
+            "apply": self._apply_to_debits_sublist(row, rt, expand),
         })
-        return drop_none(out)
+
+    # ---- fields several transaction types share ----
+    def _main_account(self, row: sqlite3.Row) -> dict[str, Any] | None:
+        main = ledger.main_line(self.conn, row["id"])
+        return self.ref("account", main["expenseaccount"]) if main is not None else None
+
+    def _cash_account(self, row: sqlite3.Row) -> dict[str, Any]:
+        """A payment's or refund's account, and whether it is undeposited funds."""
+        main = ledger.main_line(self.conn, row["id"])
+        acct = ledger.account(self.conn, main["expenseaccount"]) if main is not None else None
+        return {"account": self.ref("account", acct["id"]) if acct is not None else None,
+                "undepFunds": bool(acct is not None and acct["accttype"] == "UnDepFunds")}
+
+    @staticmethod
+    def _credit_used(row: sqlite3.Row, p: int) -> dict[str, Any]:
+        return {"applied": money_out(row["foreignpaymentamountused"] or 0, p),
+                "unapplied": money_out(row["foreignpaymentamountunused"] or 0, p)}
+
+    def _item_sublist(self, row: sqlite3.Row, rt: RecordType, expand: bool) -> dict[str, Any]:
+        return self.sublist(rt, row["id"], "item", self._items(row, rt) if expand else None, expand)
+
+    def _apply_to_debits_sublist(self, row: sqlite3.Row, rt: RecordType, expand: bool) -> dict[str, Any]:
+        return self.sublist(rt, row["id"], "apply", self._apply_to_debits(row, rt) if expand else None, expand)
 
     def _apply_item(self, rt: RecordType, owner_id: int, doc: sqlite3.Row, line: int, applied: Any,
                     due: Any, total: Any, p: int) -> dict[str, Any]:
-        currency = ledger.currency(self.conn, doc["currency"])
         return drop_none({
             "links": self_links(record_href(self.base, rt.key, owner_id, "apply", f"doc={doc['id']},line={line}")),
             "apply": applied is not None,
@@ -217,10 +225,14 @@ class Shaper:
             "due": money_out(due, p),
             "total": money_out(total, p),
             "refNum": doc["tranid"],
-            "type": BY_TRANTYPE[doc["type"]].display if doc["type"] in BY_TRANTYPE else doc["type"],
+            "type": _type_display(doc),
             "applyDate": doc["trandate"],
-            "currency": currency["name"] if currency is not None else None,
+            "currency": self._currency_name(doc),
         })
+
+    def _currency_name(self, doc: sqlite3.Row) -> str | None:
+        currency = ledger.currency(self.conn, doc["currency"])
+        return currency["name"] if currency is not None else None
 
     def _apply_to_debits(self, row: sqlite3.Row, rt: RecordType) -> list[dict[str, Any]]:
         """A payment's or credit memo's apply sublist: what it applies, then the customer's other
@@ -277,11 +289,8 @@ class Shaper:
 
     # ---- customer refund ----
     def customerrefund(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
-        rt = BY_TRANTYPE["CustRfnd"]
+        rt = REFUND
         p = self._prec(row)
-        out = self._header(row, rt)
-        main = ledger.main_line(self.conn, row["id"])
-        acct = ledger.account(self.conn, main["expenseaccount"]) if main is not None else None
         items = None
         if expand:
             items = []
@@ -305,21 +314,17 @@ class Shaper:
                         continue
                     items.append(self._apply_item(rt, row["id"], doc, 0, None, doc["foreignpaymentamountunused"],
                                                   doc["foreigntotal"], p))
-        out.update({
+        return self._transaction(row, rt, {
             "customer": self.ref("customer", row["entity"]),
             "total": money_out(row["foreigntotal"], p),
-            "account": self.ref("account", acct["id"]) if acct is not None else None,
-            "undepFunds": bool(acct is not None and acct["accttype"] == "UnDepFunds"),
+            **self._cash_account(row),
             "apply": self.sublist(rt, row["id"], "apply", items, expand),
         })
-        return drop_none(out)
 
     # ---- deposit ----
     def deposit(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
         rt = DEPOSIT
         p = self._prec(row)
-        out = self._header(row, rt)
-        main = ledger.main_line(self.conn, row["id"])
         payments = other = None
         if expand:
             payments = []
@@ -329,25 +334,22 @@ class Shaper:
                 doc = ledger.tran(self.conn, link[0])
                 if doc is None:
                     continue
-                currency = ledger.currency(self.conn, doc["currency"])
                 payments.append(drop_none({
                     "links": self_links(record_href(self.base, rt.key, row["id"], "payment", str(doc["id"]))),
                     "id": str(doc["id"]),
                     "doc": self.ref("transaction", doc["id"]),
                     "deposit": True,
                     "paymentAmount": money_out(dec(link[1]) * (-1 if doc["type"] == "CustRfnd" else 1), p),
-                    "type": BY_TRANTYPE[doc["type"]].display if doc["type"] in BY_TRANTYPE else doc["type"],
+                    "type": _type_display(doc),
                     "docNumber": doc["tranid"],
                     "refNum": doc["tranid"],
                     "entity": self.ref("customer", doc["entity"]),
-                    "currency": currency["name"] if currency is not None else None,
+                    "currency": self._currency_name(doc),
                     "tranDate": doc["trandate"],
                     "memo": doc["memo"],
                 }))
             other = []
-            payment_lines = {int(r[0]) for r in self.conn.execute(
-                "SELECT nextline FROM nexttransactionlinelink WHERE nextdoc = ? AND linktype = 'Deposit'",
-                (row["id"],))}
+            payment_lines = ledger.payment_line_ids(self.conn, row["id"])
             for line in ledger.lines(self.conn, row["id"]):
                 if int(line["id"]) in payment_lines:
                     continue
@@ -359,20 +361,18 @@ class Shaper:
                     "memo": line["memo"],
                     "entity": self.ref("customer", line["entity"]),
                 }))
-        out.update({
-            "account": self.ref("account", main["expenseaccount"]) if main is not None else None,
+        return self._transaction(row, rt, {
+            "account": self._main_account(row),
             "total": money_out(row["foreigntotal"], p),
             "payment": self.sublist(rt, row["id"], "payment", payments, expand),
             "other": self.sublist(rt, row["id"], "other", other, expand),
             "cashBack": self.sublist(rt, row["id"], "cashBack", [] if expand else None, expand),
         })
-        return drop_none(out)
 
     # ---- journal entry ----
     def journalentry(self, row: sqlite3.Row, expand: bool) -> dict[str, Any]:
         rt = JOURNAL
         p = self._prec(row)
-        out = self._header(row, rt)
         items = None
         if expand:
             items = []
@@ -390,8 +390,15 @@ class Shaper:
                     "entity": self.ref("customer", line["entity"]),
                     "memo": line["memo"],
                 }))
-        out.update({
+        return self._transaction(row, rt, {
             "approved": row["status"] == "B",
             "line": self.sublist(rt, row["id"], "line", items, expand),
         })
-        return drop_none(out)
+
+
+def _terms(terms: int | None) -> dict[str, Any] | None:
+    return {"links": [], "id": str(terms), "refName": f"Net {terms}"} if terms is not None else None
+
+
+def _type_display(doc: sqlite3.Row) -> str:
+    return BY_TRANTYPE[doc["type"]].display if doc["type"] in BY_TRANTYPE else doc["type"]

@@ -14,8 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo` and `make dev` share one Dagster instance (absolute path; dagster.yaml is copied in),
+# so the UI of `make dev` shows the demo's runs.
+DAGSTER_HOME := $(CURDIR)/.dagster_home
+
 demo: $(STAMP)
-	$(BIN)/ns-pipelines demo
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/ns-pipelines demo
+
+dev: $(STAMP)
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/ns-pipelines dev
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .bench.cli import bench_group
+from .dev import dev_command
 from .sandbox.cli import sandbox_command
 
 
@@ -36,7 +37,10 @@ def env_command(credentials_file: Path) -> None:
 @click.option("--scale", default="small", show_default=True, help="Seeded data: tiny, small, medium, large or a number.")
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_command(data_dir: Path, scale: str, seed: int) -> None:
-    """Run the main job on the embedded defaults: a seeded sandbox, queried through the client."""
+    """Run the main job on the embedded defaults: sync a seeded sandbox into the SQLite warehouse through Dagster.
+
+    A second run changes a few records in the sandbox first, then syncs incrementally and says so.
+    """
     from .demo import run_demo
     from .sandbox.cli import parse_scale
 
@@ -45,6 +49,7 @@ def demo_command(data_dir: Path, scale: str, seed: int) -> None:
 
 main.add_command(sandbox_command)
 main.add_command(bench_group)
+main.add_command(dev_command)
 
 if __name__ == "__main__":
     main()

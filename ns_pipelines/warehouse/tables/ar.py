@@ -65,7 +65,17 @@ customer_balances = Table(
     ),
     Column("overdue_balance_base", Money(), comment="Part of the balance past due, base currency."),
     Column("netsuite_balance", Money(), comment="Balance NetSuite reports for the customer (customer.balancesearch)."),
-    Column("difference", Money(), comment="balance_base - netsuite_balance; non-zero values are reported by a check."),
+    Column(
+        "intercompany_open_base", Money(),
+        comment="Base amount of the customer's open intercompany items left out of balance_base "
+                "(added back when comparing with NetSuite's balance).",
+    ),
+    Column(
+        "difference", Money(),
+        comment="balance_base + intercompany_open_base - netsuite_balance: NetSuite's balance includes intercompany "
+                "transactions, which the derived balance leaves out when NS_EXCLUDE_INTERCOMPANY is on; non-zero "
+                "values are reported by a check.",
+    ),
     Column("open_item_count", Integer, comment="Number of open items behind the balance."),
     *_snapshot(),
     comment="Customer balances derived from open items, with the balance NetSuite reports beside them.",

@@ -1,0 +1,130 @@
+"""Reading keyset queries by id intervals, one after the other or in parallel, resumably.
+
+A pass reads its query over a list of `Interval`s of the first key column: one unbounded interval
+for a sequential read, or the [MIN, MAX] of the key split into N ranges for a parallel one (the
+same split as `SuiteQL.query_keyset_ranges`). Each interval remembers the key of the last row
+written (`after`), so a rerun resumes every interval exactly where it stopped. That is why this
+module reads explicit intervals instead of calling `query_keyset_ranges`, which always starts its
+ranges from their lower bound.
+
+Pages come out in key order within an interval; intervals interleave. Requests go through the
+client (its concurrency budget, retries and signing); at most `workers` intervals are read at once.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ns_pipelines.netsuite import KeysetQuery, Page, SuiteQL, split_range
+
+__all__ = ["Interval", "plan_intervals", "read_intervals"]
+
+
+@dataclass
+class Interval:
+    """An inclusive range of the first key column (None: unbounded) and the last key read."""
+
+    lower: int | None = None
+    upper: int | None = None
+    after: tuple[int, ...] | None = None
+    done: bool = False
+
+    def to_json(self) -> list[Any]:
+        return [self.lower, self.upper, list(self.after) if self.after is not None else None, self.done]
+
+    @classmethod
+    def from_json(cls, data: Sequence[Any]) -> "Interval":
+        lower, upper, after, done = (list(data) + [None, None, None, False])[:4]
+        return cls(lower=lower, upper=upper, after=tuple(int(v) for v in after) if after is not None else None,
+                   done=bool(done))
+
+
+def plan_intervals(suiteql: SuiteQL, query: KeysetQuery, ranges: int) -> list[Interval]:
+    """One unbounded interval, or [MIN, MAX] of the key split into `ranges` (none when empty)."""
+    if ranges <= 1:
+        return [Interval()]
+    bounds = suiteql.key_bounds(query)
+    if bounds is None:
+        return []
+    return [Interval(r.lower, r.upper) for r in split_range(bounds.lower, bounds.upper, ranges)]
+
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def read_intervals(
+    suiteql: SuiteQL,
+    query: KeysetQuery,
+    intervals: Sequence[Interval],
+    *,
+    workers: int = 1,
+    page_size: int = 1000,
+) -> Iterator[tuple[int, Page | None]]:
+    """Yield `(interval index, page)` for every page, and `(index, None)` when an interval is
+    finished. Intervals marked done are skipped. Closing the iterator stops the workers after
+    their current request; an error in a worker is raised here."""
+    pending = [i for i, interval in enumerate(intervals) if not interval.done]
+    if not pending:
+        return
+    workers = max(1, min(workers, len(pending)))
+
+    def pages_of(index: int, cancel: threading.Event | None = None) -> Iterator[Page]:
+        interval = intervals[index]
+        return suiteql.keyset_pages(query, page_size=page_size, after=interval.after, lower=interval.lower,
+                                    upper=interval.upper, cancel=cancel)
+
+    if workers == 1:
+        for index in pending:
+            for page in pages_of(index):
+                yield index, page
+            yield index, None
+        return
+
+    results: queue.Queue[object] = queue.Queue(maxsize=2 * workers)
+    cancel = threading.Event()
+
+    def put(item: object) -> bool:
+        while not cancel.is_set():
+            try:
+                results.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work(index: int) -> None:
+        try:
+            for page in pages_of(index, cancel):
+                if not put((index, page)):
+                    return
+            put((index, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(_Failure(exc))
+        finally:
+            put(_DONE)
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ns-sync-range")
+    try:
+        for index in pending:
+            pool.submit(work, index)
+        remaining = len(pending)
+        while remaining:
+            item = results.get()
+            if item is _DONE:
+                remaining -= 1
+            elif isinstance(item, _Failure):
+                raise item.exc
+            else:
+                yield item  # type: ignore[misc]
+    finally:
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,154 @@
+"""The code location: loads, and every asset, check, job and resource is declared as designed."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+import ns_pipelines.warehouse as wh
+from ns_pipelines.definitions import defs
+from ns_pipelines.defs.netsuite.jobs import full_resync_config
+from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
+
+RAW = {
+    "netsuite/customers": wh.customers,
+    "netsuite/invoices": wh.invoices,
+    "netsuite/customer_payments": wh.customer_payments,
+    "netsuite/credit_memos": wh.credit_memos,
+    "netsuite/customer_refunds": wh.customer_refunds,
+    "netsuite/deposits": wh.deposits,
+    "netsuite/journal_lines": wh.journal_lines,
+    "netsuite/payment_applications": wh.payment_applications,
+    "netsuite/deleted_records": wh.deleted_records,
+}
+DERIVED = {"ar/open_items": wh.open_items, "ar/customer_balances": wh.customer_balances, "ar/aging": wh.aging}
+TABLES = {**RAW, **DERIVED}
+TRANSACTIONS = ["invoices", "customer_payments", "credit_memos", "customer_refunds", "deposits", "journal_lines"]
+
+EXPECTED_CHECKS = (
+    {f"{key}:unique_keys" for key in RAW}
+    | {f"{key}:freshness" for key in RAW}
+    | {f"netsuite/{name}:customer_references" for name in TRANSACTIONS}
+    | {"netsuite/payment_applications:document_references"}
+    | {"ar/customer_balances:balances_match_netsuite"}
+    | {f"{key}:has_rows" for key in DERIVED}
+)
+
+
+@pytest.fixture(scope="module")
+def repo() -> dg.RepositoryDefinition:
+    return defs.get_repository_def()
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[str, dg.AssetSpec]:
+    return {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+
+
+def test_definitions_load() -> None:
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_one_asset_per_table(specs: dict[str, dg.AssetSpec]) -> None:
+    assert set(specs) == set(TABLES)
+
+
+def test_assets_are_described_grouped_owned_and_kinded(specs: dict[str, dg.AssetSpec]) -> None:
+    for key, spec in specs.items():
+        assert spec.description and len(spec.description) > 40, key
+        assert spec.group_name == ("netsuite_raw" if key.startswith("netsuite/") else "receivables"), key
+        assert spec.owners == ["team:accounts-receivable"], key
+        assert spec.kinds == ({"netsuite", "python"} if key.startswith("netsuite/") else {"python", "sql"}), key
+        assert spec.metadata["dagster/table_name"] == TABLES[key].name
+
+
+def test_column_schema_comes_from_the_warehouse_tables(specs: dict[str, dg.AssetSpec]) -> None:
+    for key, spec in specs.items():
+        schema = _schema(spec)
+        table = TABLES[key]
+        assert [c.name for c in schema.columns] == [c.name for c in table.columns], key
+        for column in schema.columns:
+            assert column.description == table.c[column.name].comment and column.description, (key, column.name)
+            assert column.type and column.type != "string"
+    invoice_columns = {c.name: c for c in _schema(specs["netsuite/invoices"]).columns}
+    assert invoice_columns["id"].type == "bigint" and invoice_columns["id"].constraints.unique
+    assert not invoice_columns["id"].constraints.nullable
+    assert invoice_columns["total"].type == "numeric(18, 4)"
+
+
+def _schema(spec: dg.AssetSpec) -> dg.TableSchema:
+    value = spec.metadata["dagster/column_schema"]
+    return getattr(value, "schema", value)
+
+
+def test_netsuite_assets_take_the_api_pool(repo: dg.RepositoryDefinition) -> None:
+    for key, assets_def in repo.assets_defs_by_key.items():
+        pool = assets_def.op.pool
+        assert pool == ("netsuite_api" if key.path[0] == "netsuite" else None), key
+
+
+def test_dependencies(specs: dict[str, dg.AssetSpec]) -> None:
+    def deps(key: str) -> set[str]:
+        return {dep.asset_key.to_user_string() for dep in specs[key].deps}
+
+    assert deps("netsuite/customers") == set()
+    assert deps("netsuite/invoices") == {"netsuite/customers"}
+    assert deps("netsuite/payment_applications") == {f"netsuite/{name}" for name in TRANSACTIONS}
+    assert deps("netsuite/deleted_records") == set(RAW) - {"netsuite/deleted_records"}
+    assert {"netsuite/invoices", "netsuite/payment_applications", "netsuite/deleted_records"} <= deps("ar/open_items")
+    assert "ar/open_items" in deps("ar/customer_balances") and deps("ar/aging") == {"ar/open_items"}
+
+
+def test_checks(repo: dg.RepositoryDefinition) -> None:
+    specs = {
+        f"{spec.asset_key.to_user_string()}:{spec.name}": spec
+        for checks_def in set(repo.asset_checks_defs_by_key.values()) for spec in checks_def.check_specs
+    }
+    assert set(specs) == EXPECTED_CHECKS
+    assert {name for name, spec in specs.items() if spec.blocking} == {f"{key}:unique_keys" for key in RAW}
+    assert all(spec.description for spec in specs.values())
+
+
+def test_jobs(repo: dg.RepositoryDefinition) -> None:
+    assert {job.name for job in repo.get_all_jobs()} >= {
+        "netsuite_sync_job", "netsuite_full_resync_job", "warehouse_checks_job"}
+    sync = repo.get_job("netsuite_sync_job")
+    assert {key.to_user_string() for key in sync.asset_layer.executable_asset_keys} == set(TABLES)
+    resync = repo.get_job("netsuite_full_resync_job")
+    assert {key.to_user_string() for key in resync.asset_layer.executable_asset_keys} == set(TABLES)
+    ops = full_resync_config()["ops"]
+    assert set(ops) == {key.replace("/", "__") for key in RAW}
+    assert all(op == {"config": {"mode": "full"}} for op in ops.values())
+
+
+def test_resources_bind_environment_variables() -> None:
+    env = {"NETSUITE_ACCOUNT_ID": "123_SB1", "NETSUITE_BASE_URL": "http://127.0.0.1:1", "NETSUITE_CONCURRENCY": "2"}
+    resource = NetSuiteResource.from_env_vars(env)
+    fields = resource._get_non_default_public_field_values()  # noqa: SLF001 - the configured values
+    env_var_types = (dg.EnvVar, type(dg.EnvVar.int("X")))
+    assert all(isinstance(value, env_var_types) for value in fields.values())
+    # required for token-based auth even when unset (a run then fails naming the variable) ...
+    assert {"account_id", "consumer_key", "consumer_secret", "token_id", "token_secret"} <= set(fields)
+    # ... optional ones only when set
+    assert "base_url" in fields and "concurrency" in fields and "client_id" not in fields
+    oauth2 = NetSuiteResource.from_env_vars({"NETSUITE_AUTH_METHOD": "oauth2"})
+    assert {"account_id", "client_id", "certificate_id", "auth_method"} <= set(
+        oauth2._get_non_default_public_field_values())  # noqa: SLF001
+    assert WarehouseResource.from_env_vars({}).url is None
+    bound = WarehouseResource.from_env_vars({"NS_WAREHOUSE_URL": "sqlite://"})
+    assert isinstance(bound._get_non_default_public_field_values()["url"], dg.EnvVar)  # noqa: SLF001
+    assert "s3cr3t-value" not in repr(NetSuiteResource.from_env_vars({"NETSUITE_TOKEN_SECRET": "s3cr3t-value"}))
+
+
+def test_workspace_loads_the_module() -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert "module_name: ns_pipelines.definitions" in (root / "workspace.yaml").read_text()
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

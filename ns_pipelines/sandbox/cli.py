@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -25,11 +27,37 @@ def parse_scale(value: str) -> str | int:
     return count
 
 
+class SeedProgress:
+    """Seeding progress on stderr: a live bar on a terminal, one line per stage elsewhere (CI logs)."""
+
+    def __init__(self, interval_s: float = 0.25) -> None:
+        self.interval_s = interval_s
+        self._last = 0.0
+        self._stage: str | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        finished = total > 0 and done >= total
+        if not sys.stderr.isatty():
+            if finished and stage != self._stage:
+                click.echo(f"  seeded {stage}: {done:,}", err=True)
+                self._stage = stage
+            return
+        now = time.monotonic()
+        if not finished and now - self._last < self.interval_s:
+            return
+        self._last = now
+        width = 30
+        filled = min(width, int(width * done / total)) if total else width
+        click.echo(f"\r  seeding {stage:<14} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}", nl=False, err=True)
+        if finished:
+            click.echo("", err=True)
+
+
 def print_progress(stage: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    click.echo(f"\r  seeding {stage:<24} [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,}",
-               nl=done >= total, err=True)
+    _PROGRESS(stage, done, total)
+
+
+_PROGRESS = SeedProgress()
 
 
 @click.command("sandbox")

@@ -7,6 +7,7 @@ sandbox's NETSUITE_* variables as the code location builds them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,9 +21,9 @@ from ns_pipelines.defs.netsuite.jobs import full_resync_config
 from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 
-RAW_KEYS = [asset.key.to_user_string() for asset, _ in netsuite.RAW_ASSETS.values()]
+RAW_KEYS = [spec.key.to_user_string() for spec, _ in netsuite.RAW_ASSETS.values()]
 AR_KEYS = [asset.key.to_user_string() for asset in ar.AR_ASSETS]
-ALL = [*(asset for asset, _ in netsuite.RAW_ASSETS.values()), *ar.AR_ASSETS]
+ALL = [netsuite.netsuite_raw_tables, *ar.AR_ASSETS]  # one step syncs every raw table
 CHECKS = [*netsuite.defs.asset_checks, *ar.defs.asset_checks]
 CHECK_COUNT = sum(len(list(c.check_specs)) for c in CHECKS)
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -68,10 +69,11 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('warehouse') / 'warehouse.sqlite3'}"
 
 
-def materialize(url: str, run_config: dict[str, Any] | None = None) -> dg.ExecuteInProcessResult:
+def materialize(url: str, run_config: dict[str, Any] | None = None,
+                selection: list[str] | None = None) -> dg.ExecuteInProcessResult:
     resources = {"netsuite": NetSuiteResource.from_env_vars(), "warehouse": WarehouseResource(url=url)}
     return dg.materialize([*ALL, *CHECKS], resources=resources, run_config={**QUIET, **(run_config or {})},
-                          raise_on_error=False)
+                          selection=selection, raise_on_error=False)
 
 
 def metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
@@ -144,6 +146,79 @@ def test_full_resync_job(account: SandboxServer, sqlite_url: str) -> None:
     for key in RAW_KEYS:
         assert meta[key]["ns/mode"] == "full", key
         assert meta[key]["ns/rows_read"] == expected[key], key
+
+
+def test_one_table_alone(account: SandboxServer, sqlite_url: str) -> None:
+    """A selection of one raw table runs the raw tables' step for that record type only."""
+    with WarehouseResource(url=sqlite_url).engine.connect() as conn:
+        before = {r.record_type: r.updated_at for r in conn.execute(select(wh.sync_state))}
+    result = materialize(sqlite_url, full_resync_config(), selection=["netsuite/invoices"])
+    assert result.success
+    meta = metadata(result)
+    assert set(meta) == {"netsuite/invoices"}
+    assert meta["netsuite/invoices"]["ns/mode"] == "full"
+    assert meta["netsuite/invoices"]["ns/rows_read"] == sandbox_counts(account)["netsuite/invoices"]
+    checks = {e.check_name for e in result.get_asset_check_evaluations()}
+    assert checks == {"unique_keys", "freshness", "customer_references"}
+    with WarehouseResource(url=sqlite_url).engine.connect() as conn:
+        after = {r.record_type: r.updated_at for r in conn.execute(select(wh.sync_state))}
+    assert {rt for rt in after if after[rt] != before.get(rt)} == {"invoice"}
+
+
+# A record NetSuite answers with that the sync refuses: (record type, its table, select, break, restore).
+BROKEN = {
+    "creditmemo": ("netsuite/credit_memos", "SELECT id, foreigntotal FROM \"transaction\" WHERE type = 'CustCred'",
+                   'UPDATE "transaction" SET foreigntotal = ? WHERE id = ?', -5),
+    "customer": ("netsuite/customers", "SELECT id, datecreated FROM customer",
+                 "UPDATE customer SET datecreated = ? WHERE id = ?", "2025-02-30 10:00:00"),
+}
+
+
+@pytest.mark.parametrize("record_type", list(BROKEN))
+def test_a_failing_record_type_fails_the_step_naming_it(account: SandboxServer, tmp_path: Path,
+                                                        record_type: str) -> None:
+    """The other raw tables are still synced and materialized (those downstream of the failed
+    one too); deletions are not applied."""
+    key, select_sql, update_sql, broken = BROKEN[record_type]
+    store = account.account.store
+    with store.read() as conn:
+        bad, good = conn.execute(select_sql + " ORDER BY id LIMIT 1").fetchone()
+    with store.write() as conn:
+        conn.execute(update_sql, (broken, bad))
+    try:
+        result = materialize(f"sqlite:///{tmp_path / 'warehouse.sqlite3'}", selection=RAW_KEYS)
+    finally:
+        with store.write() as conn:
+            conn.execute(update_sql, (good, bad))
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "netsuite_raw_tables"
+    message = failure.event_specific_data.error.message
+    assert f"NetSuite sync failed for {record_type} " in message and f"{record_type} {bad}" in message
+    assert set(metadata(result)) == set(RAW_KEYS) - {key, "netsuite/deleted_records"}
+
+
+def test_tables_are_reported_in_dependency_order() -> None:
+    """Dagster refuses a multi-asset output after one that depends on it: a table that finishes
+    before its upstream tables waits for them (or for the end, when they failed)."""
+    from types import SimpleNamespace
+
+    from ns_pipelines.defs.netsuite.assets import _DependencyOrder
+
+    order = _DependencyOrder(list(netsuite.RAW_ASSETS))
+    done = lambda rt: [r.record_type for r in order.add(SimpleNamespace(record_type=rt))]  # noqa: E731
+    assert done("deletedrecord") == [] and done("paymentapplication") == [] and done("invoice") == []
+    assert done("customer") == ["customer", "invoice"]
+    assert done("creditmemo") == ["creditmemo"]
+    assert done("customerpayment") == ["customerpayment"]
+    assert done("customerrefund") == ["customerrefund"]
+    assert done("deposit") == ["deposit"]
+    assert done("journalentry") == ["journalentry", "paymentapplication", "deletedrecord"]
+
+    failed = _DependencyOrder(["customer", "invoice", "paymentapplication"])
+    assert [r.record_type for r in failed.add(SimpleNamespace(record_type="paymentapplication"))] == []
+    assert [r.record_type for r in failed.add(SimpleNamespace(record_type="invoice"))] == []
+    assert [r.record_type for r in failed.rest()] == ["invoice", "paymentapplication"]  # customer failed
 
 
 def test_no_secret_reaches_run_events(account: SandboxServer, sqlite_url: str) -> None:

@@ -90,6 +90,18 @@ def test_netsuite_assets_take_the_api_pool(repo: dg.RepositoryDefinition) -> Non
         assert pool == ("netsuite_api" if key.path[0] == "netsuite" else None), key
 
 
+def test_raw_tables_are_one_subsettable_step(repo: dg.RepositoryDefinition) -> None:
+    """One step syncs every raw table (one NetSuite client, one budget, one pool slot), and a
+    selection of tables runs that step for those tables only."""
+    raw = {key: assets_def for key, assets_def in repo.assets_defs_by_key.items() if key.path[0] == "netsuite"}
+    (step,) = {assets_def for assets_def in raw.values()}
+    assert step.op.name == "netsuite_raw_tables" and step.can_subset
+    assert {key.to_user_string() for key in step.keys} == set(RAW)
+    sync = repo.get_job("netsuite_sync_job")
+    one = sync.get_subset(asset_selection={dg.AssetKey(["netsuite", "invoices"])})
+    assert {key.to_user_string() for key in one.asset_layer.executable_asset_keys} == {"netsuite/invoices"}
+
+
 def test_dependencies(specs: dict[str, dg.AssetSpec]) -> None:
     def deps(key: str) -> set[str]:
         return {dep.asset_key.to_user_string() for dep in specs[key].deps}
@@ -120,8 +132,7 @@ def test_jobs(repo: dg.RepositoryDefinition) -> None:
     resync = repo.get_job("netsuite_full_resync_job")
     assert {key.to_user_string() for key in resync.asset_layer.executable_asset_keys} == set(TABLES)
     ops = full_resync_config()["ops"]
-    assert set(ops) == {key.replace("/", "__") for key in RAW}
-    assert all(op == {"config": {"mode": "full"}} for op in ops.values())
+    assert ops == {"netsuite_raw_tables": {"config": {"mode": "full"}}}  # the one step of every raw table
 
 
 def test_resources_bind_environment_variables() -> None:

@@ -1,6 +1,8 @@
 """`ns-pipelines bench ...`: benchmark commands."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -20,3 +22,45 @@ def bench_sandbox(transactions: int, clients: int, max_rows: int) -> None:
     from .sandbox import run
 
     run(transactions, clients, max_rows, click.echo, progress=print_progress)
+
+
+def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part.replace("_", "")) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f"expected a comma list of numbers of transactions, got {value!r}") from None
+
+
+@bench_group.command("sync")
+@click.option("--transactions", type=int, default=200_000, show_default=True,
+              help="Account size of figures 1 and 2 (full sync at the latency; overhead at zero latency).")
+@click.option("--latency-ms", type=float, default=200.0, show_default=True, help="Sandbox latency per request (figure 1).")
+@click.option("--concurrency", type=int, default=5, show_default=True,
+              help="Account concurrency limit and the client's budget (NETSUITE_CONCURRENCY).")
+@click.option("--incremental-sizes", default="10000,1000000", show_default=True, callback=_sizes,
+              help="Account sizes of figure 3 (incremental sync after the changes).")
+@click.option("--memory-sizes", default="100000,1000000", show_default=True, callback=_sizes,
+              help="Account sizes of figure 4 (peak RSS of a full sync).")
+@click.option("--changes", type=int, default=100, show_default=True, help="Changes before each incremental sync.")
+@click.option("--incremental-latency-ms", type=float, default=200.0, show_default=True,
+              help="Latency of a second incremental run after another batch of changes (0: skip it).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".data/bench"), show_default=True,
+              help="Seeded accounts are kept here and reused (seeding 1M transactions takes minutes).")
+@click.option("--postgres-url", envvar=["NS_BENCH_POSTGRES_URL", "NS_TEST_POSTGRES_URL"], default=None,
+              help="PostgreSQL server for figure 2 (a new schema per run, dropped afterwards); "
+                   "default $NS_BENCH_POSTGRES_URL, else $NS_TEST_POSTGRES_URL; unset: SQLite only.")
+@click.option("--quick", is_flag=True,
+              help="Small sizes unless given: --transactions 5000 --incremental-sizes 1000,20000 "
+                   "--memory-sizes 2000,20000.")
+@click.pass_context
+def bench_sync(ctx: click.Context, quick: bool, cache_dir: Path, **values: object) -> None:
+    """Rows/s of a full sync against the API bound, the pipeline's overhead at zero latency
+    (SQLite, PostgreSQL), incremental cost on small and large accounts, and peak memory."""
+    from ..sandbox.cli import print_progress
+    from .sync import QUICK, SyncBenchOptions, run
+
+    if quick:
+        for name, small in QUICK.items():
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
+                values[name] = small
+    run(SyncBenchOptions(cache_dir=cache_dir, **values), click.echo, seed_progress=print_progress)  # type: ignore[arg-type]

@@ -635,6 +635,10 @@ def sync_deletions(client: NetSuiteClient, engine: Engine, *, settings: SyncSett
 
 def sync_all(client: NetSuiteClient, engine: Engine, *, settings: SyncSettings, mode: str = "incremental",
              progress: Progress | None = None, run_id: str | None = None) -> list[SyncResult]:
-    """Every record type in RECORD_TYPES order (deletions last)."""
-    return [sync_record_type(client, engine, rt, settings=settings, mode=mode, progress=progress, run_id=run_id)
-            for rt in RECORD_TYPES]
+    """Every record type, concurrently on the one client (its budget), deletions after the others
+    (sync/concurrent.py); the results in RECORD_TYPES order. A failure in a record type lets the
+    others finish, then raises ConcurrentSyncError naming it."""
+    from ns_pipelines.sync.concurrent import sync_concurrently
+
+    return sync_concurrently(client, engine, RECORD_TYPES, settings=settings, mode=mode, progress=progress,
+                             run_id=run_id)

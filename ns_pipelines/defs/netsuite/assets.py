@@ -1,13 +1,25 @@
-"""Raw NetSuite tables: one asset per record type (docs/sync-design.md, "Record types").
+"""Raw NetSuite tables: one asset per record type (docs/sync-design.md, "Record types"), all
+produced by ONE multi-asset step, `netsuite_raw_tables`.
 
-Each asset is a thin call into ns_pipelines.sync: it reads what changed in NetSuite since the
-table's cursor (or everything, with `mode: full`), upserts it and advances the cursor in the same
-transaction, and reports what it did as materialization metadata. Every asset here calls NetSuite,
-so each takes a slot of the `netsuite_api` pool.
+The step is a thin call into ns_pipelines.sync.sync_concurrently: the selected record types are
+synced at once on the run's one NetSuite client, so NETSUITE_CONCURRENCY bounds the requests in
+flight across all of them (large tables still read parallel id ranges inside, within the same
+budget), and deletions run after the others. Each table reads what changed in NetSuite since
+its cursor (or everything, with `mode: full`), upserts it and advances its cursor in the same
+transaction, and is reported as its own materialization as soon as it finishes. The step takes
+one slot of the `netsuite_api` pool for the whole sync.
+
+The step can be subset: materializing one table (say netsuite/invoices) syncs only that record
+type. Launchpad config, for a job or a selection that includes the raw tables:
+
+    ops:
+      netsuite_raw_tables:
+        config:
+          mode: full        # or incremental (default)
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import dagster as dg
@@ -19,68 +31,140 @@ from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 
 KINDS = {"netsuite", "python"}
 PROGRESS_LOG_INTERVAL_S = 5.0
+OP_NAME = "netsuite_raw_tables"
 
 
 class SyncConfig(dg.Config):
-    """How far back to read: `incremental` from the table's cursor (minus the overlap window), or
-    `full` to re-read every record of the type and rewrite the table's rows and cursor."""
+    """How far back to read: `incremental` from each table's cursor (minus the overlap window), or
+    `full` to re-read every record of the selected types and rewrite their rows and cursors."""
 
     mode: Literal["incremental", "full"] = "incremental"
 
 
-def _raw(name: str, table: Table, deps: Sequence[Any] = ()) -> dict[str, Any]:
-    """The @asset arguments every raw table shares."""
-    return dict(
-        name=name,
-        key_prefix="netsuite",
+def _raw(name: str, table: Table, description: str, deps: Sequence[dg.AssetSpec] = ()) -> dg.AssetSpec:
+    """The spec of one raw table; what every raw table shares."""
+    return dg.AssetSpec(
+        key=["netsuite", name],
+        description=" ".join(description.split()),
         group_name=RAW_GROUP,
         kinds=KINDS,
         owners=OWNERS,
-        pool=NETSUITE_POOL,
         deps=list(deps),
         metadata=table_metadata(table),
         tags={"ns/layer": "raw"},
     )
 
 
-def _progress(context: dg.AssetExecutionContext, label: str) -> Callable[[str, int], None]:
-    """A progress callback that logs at most every few seconds."""
+customers = _raw("customers", wh.customers, """
+    NetSuite customers (`customer`), one row per customer, with the open and overdue balance
+    NetSuite reports and the intercompany flag (customers that represent a subsidiary or are on
+    NS_INTERCOMPANY_CUSTOMER_IDS). Deleted customers stay, with is_deleted.""")
+
+invoices = _raw("invoices", wh.invoices, """
+    NetSuite invoices (transactions of type CustInvc): totals, amount paid and still open, due
+    date and status. A deleted invoice stays with is_deleted and status CLOSED.""", deps=[customers])
+
+customer_payments = _raw("customer_payments", wh.customer_payments, """
+    NetSuite customer payments (CustPymt), with the part applied to invoices and the part still
+    unapplied.""", deps=[customers])
+
+credit_memos = _raw("credit_memos", wh.credit_memos, """
+    NetSuite credit memos (CustCred), with the part applied or refunded and the part still
+    unapplied.""", deps=[customers])
+
+customer_refunds = _raw("customer_refunds", wh.customer_refunds, """
+    NetSuite customer refunds (CustRfnd): money paid back against a credit memo or payment.""",
+    deps=[customers])
+
+deposits = _raw("deposits", wh.deposits, """
+    NetSuite bank deposits (Deposit) of customer payments; total is the net amount deposited.""",
+    deps=[customers])
+
+journal_lines = _raw("journal_lines", wh.journal_lines, """
+    Accounts-receivable lines of NetSuite journal entries (lines on an A/R account with a
+    customer): they move customer balances and appear among open items.""", deps=[customers])
+
+DOCUMENTS = [invoices, customer_payments, credit_memos, customer_refunds, deposits, journal_lines]
+
+payment_applications = _raw("payment_applications", wh.payment_applications, """
+    Applications between NetSuite documents (`nexttransactionlinelink`): which payment, credit
+    memo, refund or deposit applied to which invoice, journal line or document, for how much.
+    Depends on the documents it links: its reference checks run after they are synced.""", deps=DOCUMENTS)
+
+deleted_records = _raw("deleted_records", wh.deleted_records, """
+    NetSuite deletions (`deletedrecord`, read by deleteddate). Each deletion is recorded here
+    and soft-deletes the record in its own table (is_deleted, deleted_at; a deleted invoice is
+    CLOSED). Synced after every other raw table of the run so a record synced in the same run is
+    marked too.""", deps=[customers, *DOCUMENTS, payment_applications])
+
+# Record type (docs/sync-design.md) -> (asset spec, table), in RECORD_TYPES order. Every spec is
+# produced by the one multi-asset `netsuite_raw_tables` below.
+RAW_ASSETS: dict[str, tuple[dg.AssetSpec, Table]] = {
+    "customer": (customers, wh.customers),
+    "invoice": (invoices, wh.invoices),
+    "customerpayment": (customer_payments, wh.customer_payments),
+    "creditmemo": (credit_memos, wh.credit_memos),
+    "customerrefund": (customer_refunds, wh.customer_refunds),
+    "deposit": (deposits, wh.deposits),
+    "journalentry": (journal_lines, wh.journal_lines),
+    "paymentapplication": (payment_applications, wh.payment_applications),
+    "deletedrecord": (deleted_records, wh.deleted_records),
+}
+RECORD_TYPE_BY_KEY = {spec.key: record_type for record_type, (spec, _) in RAW_ASSETS.items()}
+# Record type -> the record types its table depends on (the specs' deps among the raw tables).
+UPSTREAM = {
+    record_type: {RECORD_TYPE_BY_KEY[dep.asset_key] for dep in spec.deps if dep.asset_key in RECORD_TYPE_BY_KEY}
+    for record_type, (spec, _) in RAW_ASSETS.items()
+}
+
+
+class _DependencyOrder:
+    """Release results in an order Dagster accepts from a multi-asset: never a table after one
+    that depends on it. A finished record type waits for its selected upstream tables (they
+    finish at about the same time); `rest()` releases the waiting ones after a failure, when
+    upstream tables that failed will not be reported at all."""
+
+    def __init__(self, selected: Sequence[str]) -> None:
+        self.selected = set(selected)
+        self.released: set[str] = set()
+        self.waiting: dict[str, Any] = {}
+
+    def add(self, result: Any) -> list[Any]:
+        self.waiting[result.record_type] = result
+        ready: list[Any] = []
+        for record_type in list(RAW_ASSETS):  # RECORD_TYPES order is a topological order
+            if record_type in self.waiting and UPSTREAM[record_type] & self.selected <= self.released:
+                ready.append(self.waiting.pop(record_type))
+                self.released.add(record_type)
+        return ready
+
+    def rest(self) -> list[Any]:
+        ready = [self.waiting.pop(rt) for rt in list(RAW_ASSETS) if rt in self.waiting]
+        self.released.update(r.record_type for r in ready)
+        return ready
+
+
+def _progress(context: dg.AssetExecutionContext) -> Callable[[str, int], None]:
+    """A progress callback that logs at most every few seconds (stages name the record type)."""
     last = [0.0]
 
     def report(stage: str, count: int) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_LOG_INTERVAL_S:
             last[0] = now
-            context.log.info(f"{label}: {stage} {count:,}")
+            context.log.info(f"{stage}: {count:,} rows written")
 
     return report
 
 
-def sync_table(
-    context: dg.AssetExecutionContext,
-    config: SyncConfig,
-    netsuite: NetSuiteResource,
-    warehouse: WarehouseResource,
-    record_type: str,
-    table: Table,
+def materialization(
+    context: dg.AssetExecutionContext, result: Any, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    """Run the sync of one record type and describe it as materialization metadata."""
-    from ns_pipelines.sync.runner import sync_deletions, sync_record_type
-    from ns_pipelines.sync.settings import SyncSettings
-
-    settings = SyncSettings.from_env()
-    client = netsuite.client
-    engine = warehouse.engine
-    before = client.stats_snapshot()
-    progress = _progress(context, record_type)
-    if record_type == "deletedrecord":
-        result = sync_deletions(client, engine, settings=settings, mode=config.mode, progress=progress)
-    else:
-        result = sync_record_type(client, engine, record_type, settings=settings, mode=config.mode, progress=progress)
-    after = client.stats_snapshot()
-    counts = row_counts(engine, table)
+    """One synced record type (a ConcurrentSyncResult) as its table's materialization."""
+    spec, table = RAW_ASSETS[result.record_type]
+    counts = row_counts(warehouse.engine, table)
     context.log.info(
-        f"{record_type} ({result.mode}): read {result.rows_read:,}, wrote {result.rows_written:,}, "
+        f"{result.record_type} ({result.mode}): read {result.rows_read:,}, wrote {result.rows_written:,}, "
         f"soft-deleted {result.rows_soft_deleted:,} in {result.requests:,} requests, {result.seconds:.1f}s; "
         f"{table.name} now has {counts['rows']:,} rows"
     )
@@ -94,111 +178,56 @@ def sync_table(
             "rows_deleted_total": counts.get("deleted"),
             "pages": result.pages,
             "requests": result.requests,
-            "throttled": int(after["throttled"] - before["throttled"]),
-            "retries": int(after["retries"] - before["retries"]),
+            "throttled": getattr(result, "throttled", None),
+            "retries": getattr(result, "retries", None),
         }),
         "ns/seconds": dg.MetadataValue.float(round(float(result.seconds), 3)),
         "ns/cursor_before": when(result.cursor_before, "none (first sync)"),
         "ns/cursor_after": when(result.cursor_after),
         "ns/warehouse": dg.MetadataValue.text(warehouse.display_url),
     }
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
 
 
-@dg.asset(**_raw("customers", wh.customers))
-def customers(
+@dg.multi_asset(
+    name=OP_NAME,
+    specs=[spec for spec, _ in RAW_ASSETS.values()],
+    can_subset=True,
+    pool=NETSUITE_POOL,
+    description="Sync the selected NetSuite record types into their raw tables, concurrently on one "
+    "NetSuite client (one concurrency budget); deletions last.",
+)
+def netsuite_raw_tables(
     context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite customers (`customer`), one row per customer, with the open and overdue balance
-    NetSuite reports and the intercompany flag (customers that represent a subsidiary or are on
-    NS_INTERCOMPANY_CUSTOMER_IDS). Deleted customers stay, with is_deleted."""
-    return sync_table(context, config, netsuite, warehouse, "customer", wh.customers)
+) -> Iterator[dg.MaterializeResult]:
+    """Every selected raw table, synced at once; a materialization per table as it finishes. A
+    record type that fails lets the others finish, then fails the step naming it."""
+    from ns_pipelines.sync.concurrent import ConcurrentSyncError, iter_sync_concurrently
+    from ns_pipelines.sync.settings import SyncSettings
+
+    selected = context.selected_asset_keys
+    record_types = [rt for rt, (spec, _) in RAW_ASSETS.items() if spec.key in selected]
+    context.log.info(f"syncing {', '.join(record_types)} ({config.mode})")
+    order = _DependencyOrder(record_types)
+    try:
+        for result in iter_sync_concurrently(
+            netsuite.client, warehouse.engine, record_types, settings=SyncSettings.from_env(), mode=config.mode,
+            progress=_progress(context),
+        ):
+            for ready in order.add(result):
+                yield materialization(context, ready, warehouse)
+    except ConcurrentSyncError as exc:
+        for ready in order.rest():  # synced, downstream of a table that failed: still reported
+            yield materialization(context, ready, warehouse)
+        failed = [RAW_ASSETS[rt][0].key.to_user_string() for rt in exc.record_types]
+        raise dg.Failure(
+            description=str(exc),
+            metadata={
+                "ns/failed_record_types": dg.MetadataValue.json(exc.record_types),
+                "ns/failed_assets": dg.MetadataValue.json(failed),
+                "ns/not_run": dg.MetadataValue.json(exc.skipped),
+            },
+        ) from exc
 
 
-@dg.asset(**_raw("invoices", wh.invoices, deps=[customers]))
-def invoices(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite invoices (transactions of type CustInvc): totals, amount paid and still open, due
-    date and status. A deleted invoice stays with is_deleted and status CLOSED."""
-    return sync_table(context, config, netsuite, warehouse, "invoice", wh.invoices)
-
-
-@dg.asset(**_raw("customer_payments", wh.customer_payments, deps=[customers]))
-def customer_payments(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite customer payments (CustPymt), with the part applied to invoices and the part still
-    unapplied."""
-    return sync_table(context, config, netsuite, warehouse, "customerpayment", wh.customer_payments)
-
-
-@dg.asset(**_raw("credit_memos", wh.credit_memos, deps=[customers]))
-def credit_memos(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite credit memos (CustCred), with the part applied or refunded and the part still
-    unapplied."""
-    return sync_table(context, config, netsuite, warehouse, "creditmemo", wh.credit_memos)
-
-
-@dg.asset(**_raw("customer_refunds", wh.customer_refunds, deps=[customers]))
-def customer_refunds(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite customer refunds (CustRfnd): money paid back against a credit memo or payment."""
-    return sync_table(context, config, netsuite, warehouse, "customerrefund", wh.customer_refunds)
-
-
-@dg.asset(**_raw("deposits", wh.deposits, deps=[customers]))
-def deposits(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite bank deposits (Deposit) of customer payments; total is the net amount deposited."""
-    return sync_table(context, config, netsuite, warehouse, "deposit", wh.deposits)
-
-
-@dg.asset(**_raw("journal_lines", wh.journal_lines, deps=[customers]))
-def journal_lines(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Accounts-receivable lines of NetSuite journal entries (lines on an A/R account with a
-    customer): they move customer balances and appear among open items."""
-    return sync_table(context, config, netsuite, warehouse, "journalentry", wh.journal_lines)
-
-
-DOCUMENTS = [invoices, customer_payments, credit_memos, customer_refunds, deposits, journal_lines]
-
-
-@dg.asset(**_raw("payment_applications", wh.payment_applications, deps=DOCUMENTS))
-def payment_applications(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Applications between NetSuite documents (`nexttransactionlinelink`): which payment, credit
-    memo, refund or deposit applied to which invoice, journal line or document, for how much.
-    Synced after the documents it links, so its reference checks see them."""
-    return sync_table(context, config, netsuite, warehouse, "paymentapplication", wh.payment_applications)
-
-
-@dg.asset(**_raw("deleted_records", wh.deleted_records, deps=[customers, *DOCUMENTS, payment_applications]))
-def deleted_records(
-    context: dg.AssetExecutionContext, config: SyncConfig, netsuite: NetSuiteResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """NetSuite deletions (`deletedrecord`, read by deleteddate). Each deletion is recorded here
-    and soft-deletes the record in its own table (is_deleted, deleted_at; a deleted invoice is
-    CLOSED). Runs after every other raw table so a record synced in the same run is marked too."""
-    return sync_table(context, config, netsuite, warehouse, "deletedrecord", wh.deleted_records)
-
-
-# Record type (docs/sync-design.md) -> (asset, table), in RECORD_TYPES order.
-RAW_ASSETS: dict[str, tuple[dg.AssetsDefinition, Table]] = {
-    "customer": (customers, wh.customers),
-    "invoice": (invoices, wh.invoices),
-    "customerpayment": (customer_payments, wh.customer_payments),
-    "creditmemo": (credit_memos, wh.credit_memos),
-    "customerrefund": (customer_refunds, wh.customer_refunds),
-    "deposit": (deposits, wh.deposits),
-    "journalentry": (journal_lines, wh.journal_lines),
-    "paymentapplication": (payment_applications, wh.payment_applications),
-    "deletedrecord": (deleted_records, wh.deleted_records),
-}
+ASSETS = [netsuite_raw_tables]

@@ -26,9 +26,9 @@ class FreshnessConfig(dg.Config):
     max_age_hours: float = DEFAULT_MAX_AGE_HOURS
 
 
-def _unique_keys_check(asset: dg.AssetsDefinition, table: Table) -> dg.AssetChecksDefinition:
+def _unique_keys_check(asset: dg.AssetSpec, table: Table) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset,
+        asset=asset.key,
         name="unique_keys",
         blocking=True,
         description=f"{table.name}: the primary key, and external ids and document numbers of live "
@@ -42,9 +42,9 @@ def _unique_keys_check(asset: dg.AssetsDefinition, table: Table) -> dg.AssetChec
     return _check
 
 
-def _freshness_check(asset: dg.AssetsDefinition, record_type: str) -> dg.AssetChecksDefinition:
+def _freshness_check(asset: dg.AssetSpec, record_type: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset,
+        asset=asset.key,
         name="freshness",
         description=f"The {record_type} sync state (ns_sync_state) was written within max_age_hours "
         f"(default {DEFAULT_MAX_AGE_HOURS:g}). Warns only.",
@@ -63,13 +63,13 @@ CUSTOMER_REFERENCING = ["invoice", "customerpayment", "creditmemo", "customerref
 REFERENCE_SPECS = [
     *[
         dg.AssetCheckSpec(
-            "customer_references", asset=RAW_ASSETS[rt][0],
+            "customer_references", asset=RAW_ASSETS[rt][0].key,
             description=f"Every live row's customer_id exists in netsuite_customers ({RAW_ASSETS[rt][1].name}).",
         )
         for rt in CUSTOMER_REFERENCING
     ],
     dg.AssetCheckSpec(
-        "document_references", asset=payment_applications,
+        "document_references", asset=payment_applications.key,
         description="Both documents of every live application exist in their tables and are not deleted "
         "(invoices, journal entries, credit memos, payments, refunds, deposits).",
     ),

@@ -1,24 +1,36 @@
-"""Jobs: the main sync, a full resync of everything, and the checks on their own."""
+"""Jobs: the main sync, a full resync of everything, and the checks on their own.
+
+Every raw NetSuite table is produced by the one multi-asset step `netsuite_raw_tables`
+(assets.py); its `mode` is set under that op. Launchpad config for netsuite_sync_job (all tables,
+or a selection of them) to re-read everything:
+
+    ops:
+      netsuite_raw_tables:
+        config:
+          mode: full
+"""
 from __future__ import annotations
 
 import dagster as dg
 
 from ns_pipelines.defs.metadata import RAW_GROUP, RECEIVABLES_GROUP
-from ns_pipelines.defs.netsuite.assets import RAW_ASSETS
+from ns_pipelines.defs.netsuite.assets import netsuite_raw_tables
 
 SYNC_SELECTION = dg.AssetSelection.groups(RAW_GROUP, RECEIVABLES_GROUP)
 
 netsuite_sync_job = dg.define_asset_job(
     "netsuite_sync_job",
     selection=SYNC_SELECTION,
-    description="Incremental sync of every NetSuite record type into the warehouse, then rebuild the "
-    "receivables tables; every asset check runs after its asset.",
+    description="Incremental sync of every NetSuite record type into the warehouse (all at once, within "
+    "the NetSuite concurrency budget; deletions last), then rebuild the receivables tables; every "
+    "asset check runs after its asset. `ops: {netsuite_raw_tables: {config: {mode: full}}}` re-reads "
+    "everything selected.",
 )
 
 
 def full_resync_config() -> dict:
-    """Run config that sets `mode: full` on every raw NetSuite asset."""
-    return {"ops": {asset.op.name: {"config": {"mode": "full"}} for asset, _ in RAW_ASSETS.values()}}
+    """Run config that sets `mode: full` on the raw NetSuite tables' step."""
+    return {"ops": {netsuite_raw_tables.op.name: {"config": {"mode": "full"}}}}
 
 
 netsuite_full_resync_job = dg.define_asset_job(
@@ -27,7 +39,7 @@ netsuite_full_resync_job = dg.define_asset_job(
     config=full_resync_config(),
     description="Re-read every NetSuite record of every type (mode: full), rewrite the raw tables and "
     "their cursors, then rebuild the receivables tables. For a single table, launch "
-    "netsuite_sync_job with `mode: full` on that asset only.",
+    "netsuite_sync_job on that asset only with `ops: {netsuite_raw_tables: {config: {mode: full}}}`.",
 )
 
 warehouse_checks_job = dg.define_asset_job(

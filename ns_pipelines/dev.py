@@ -101,13 +101,22 @@ def dev_command(port: int, sandbox_port: int, data_dir: Path, scale: str, seed: 
 
 def _run_until_stopped(command: list[str], *, env: dict[str, str], cwd: Path) -> int:
     """Run `command`; on Ctrl-C (which the terminal sends to it too) or SIGTERM, let it shut down."""
-    proc = subprocess.Popen(command, env=env, cwd=cwd)
-    previous = signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGINT))
+    # A shell starts background jobs with SIGINT ignored, and dagster dev maps SIGTERM onto its
+    # SIGINT handler: give the child the default so both signals stop it.
+    proc = subprocess.Popen(command, env=env, cwd=cwd,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # SIGTERM, not SIGINT: a child started in the background may have inherited SIGINT as ignored.
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         while True:
             try:
                 return proc.wait()
             except KeyboardInterrupt:
+                try:
+                    # A terminal's Ctrl-C reaches the child too; a `kill -INT` of this process does not.
+                    return proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.terminate()
                 try:
                     return proc.wait(timeout=60)
                 except (KeyboardInterrupt, subprocess.TimeoutExpired):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo dev test bench bench-sandbox sandbox clean
+.PHONY: install demo dev test bench bench-sandbox bench-sync sandbox clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,19 @@ demo: $(STAMP)
 dev: $(STAMP)
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/ns-pipelines dev
 
+# The SuiteScript's tests (Node's built-in runner, no dependencies), then the Python suite.
 test: $(STAMP)
+	@command -v node >/dev/null || { echo "make test: Node.js 18+ is needed for the SuiteScript tests (apt-get install nodejs)"; exit 1; }
+	node --test suitescript/test/
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: bench-sandbox
+bench: bench-sandbox bench-sync
 
 bench-sandbox: $(STAMP)
 	$(BIN)/ns-pipelines bench sandbox
+
+bench-sync: $(STAMP)
+	$(BIN)/ns-pipelines bench sync
 
 sandbox: $(STAMP)
 	$(BIN)/ns-pipelines sandbox --scale small --credentials-out .data/sandbox-credentials.json

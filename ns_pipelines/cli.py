@@ -10,6 +10,7 @@ import click
 from .bench.cli import bench_group
 from .dev import dev_command
 from .sandbox.cli import sandbox_command
+from .webhooks.cli import webhook_server_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +51,7 @@ def demo_command(data_dir: Path, scale: str, seed: int) -> None:
 main.add_command(sandbox_command)
 main.add_command(bench_group)
 main.add_command(dev_command)
+main.add_command(webhook_server_command)
 
 if __name__ == "__main__":
     main()

@@ -10,11 +10,12 @@ NETSUITE_CONCURRENCY, per run; each sync parallelises its reads inside the step,
 """
 import dagster as dg
 
-from ns_pipelines.defs import ar, netsuite, resources
+from ns_pipelines.defs import ar, netsuite, resources, webhooks
 
 defs = dg.Definitions.merge(
     resources.defs,
     netsuite.defs,
     ar.defs,
+    webhooks.defs,
     dg.Definitions(executor=dg.in_process_executor),
 )

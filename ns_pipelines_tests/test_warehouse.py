@@ -21,6 +21,7 @@ TOKYO = dt.timezone(dt.timedelta(hours=9))
 T0 = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
 EXPECTED_TABLES = {
+    "ns_webhook_inbox",
     "netsuite_customers",
     "netsuite_invoices",
     "netsuite_customer_payments",

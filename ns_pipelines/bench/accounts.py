@@ -5,6 +5,7 @@ counts as the measured process's.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -118,6 +119,16 @@ class SandboxProcess:
         if response.status_code >= 300:
             raise RuntimeError(f"sandbox admin {method} {path} answered {response.status_code}: {response.text[:500]}")
         return response.json() if response.content else {}
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the sandbox's process so far (Linux /proc; 0.0 elsewhere)."""
+        if self._process is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
     def set_latency(self, latency_ms: float) -> None:
         self.admin("PATCH", "/settings", {"latency_ms": latency_ms})

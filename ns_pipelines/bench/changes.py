@@ -11,7 +11,6 @@ import math
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,7 @@ def _candidates(data_dir: Path) -> dict[str, list[sqlite3.Row]]:
         conn.close()
 
 
-def make_changes(sandbox: SandboxProcess, count: int, *, seed: int = 7,
-                 progress: Callable[[int, int], None] | None = None) -> Counter[str]:
+def make_changes(sandbox: SandboxProcess, count: int, *, seed: int = 7) -> Counter[str]:
     """Make `count` changes (the MIX, in order); returns how many of each kind."""
     rng = random.Random(seed)
     pools = {name: rows[:] for name, rows in _candidates(sandbox.data_dir).items()}
@@ -96,6 +94,4 @@ def make_changes(sandbox: SandboxProcess, count: int, *, seed: int = 7,
         else:
             sandbox.admin("POST", f"/records/customerPayment/{take('payments')['id']}/void")
         done[kind] += 1
-        if progress is not None:
-            progress(n + 1, count)
     return done

@@ -34,7 +34,8 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
 @bench_group.command("sync")
 @click.option("--transactions", type=int, default=200_000, show_default=True,
               help="Account size of figures 1 and 2 (full sync at the latency; overhead at zero latency).")
-@click.option("--latency-ms", type=float, default=200.0, show_default=True, help="Sandbox latency per request (figure 1).")
+@click.option("--latency-ms", type=float, default=200.0, show_default=True,
+              help="Sandbox latency per request (figure 1).")
 @click.option("--concurrency", type=int, default=5, show_default=True,
               help="Account concurrency limit and the client's budget (NETSUITE_CONCURRENCY).")
 @click.option("--incremental-sizes", default="10000,1000000", show_default=True, callback=_sizes,
@@ -63,4 +64,5 @@ def bench_sync(ctx: click.Context, quick: bool, cache_dir: Path, **values: objec
         for name, small in QUICK.items():
             if ctx.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
                 values[name] = small
-    run(SyncBenchOptions(cache_dir=cache_dir, **values), click.echo, seed_progress=print_progress)  # type: ignore[arg-type]
+    options = SyncBenchOptions(cache_dir=cache_dir, **values)  # type: ignore[arg-type]
+    run(options, click.echo, seed_progress=print_progress)

@@ -1,8 +1,9 @@
 """Measured runs, each in a fresh (spawned) process: a sync with `sync_all`, or the baseline that
 reads the same pages and decodes them with the client but stores nothing.
 
-A fresh process per run makes its peak RSS (ru_maxrss) the run's own, and its CPU time tells
-whether the run waited on the API or on Python.
+A fresh process per run makes its memory and CPU time the run's own. The peak is the process's
+RSS high-water mark (VmHWM), reset just before the run: ru_maxrss would not do, as Linux carries
+it over from the parent's image across the spawn's exec.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class TypeFigures:
     rows: int
     requests: int  # the fetch baseline counts pages
     seconds: float
+    finished_at: float | None = None  # seconds from the start of the run (syncs only)
 
 
 @dataclass
@@ -53,8 +55,9 @@ class Measured:
     cpu_seconds: float  # user + system CPU time of the process during the run
     request_seconds: float  # sum of the requests' durations (slots held)
     rss_before: int  # bytes, just before the run (imports, client and engine made)
-    peak_rss: int  # bytes, the process's peak
+    peak_rss: int  # bytes, the peak during the run
     per_type: list[TypeFigures] = field(default_factory=list)
+    sandbox_cpu_seconds: float = 0.0  # CPU time of the sandbox's process during the run (set by the caller)
 
     @property
     def rows_per_s(self) -> float:
@@ -64,6 +67,11 @@ class Measured:
     def in_flight(self) -> float:
         """Requests in flight on average over the run."""
         return self.request_seconds / self.seconds if self.seconds else 0.0
+
+    @property
+    def request_ms(self) -> float:
+        """Mean duration of a request, as the client saw it."""
+        return 1000 * self.request_seconds / self.requests if self.requests else 0.0
 
 
 def run_measured(job: Job) -> Measured:
@@ -94,17 +102,20 @@ def _child(job: Job, sender: Connection) -> None:
         sender.close()
 
 
-def _rss_now() -> int:
+def _status_bytes(field_name: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field_name + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
 
-def _peak_rss() -> int:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
+def _reset_peak_rss() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # Linux: VmHWM := VmRSS
+    except OSError:
+        pass
 
 
 def _cpu_seconds() -> float:
@@ -151,7 +162,8 @@ def _measure(job: Job) -> Measured:
         engine = create_warehouse_engine(job.warehouse_url)
         if job.migrate:
             upgrade_warehouse(engine)
-    rss_before = _rss_now()
+    rss_before = _status_bytes("VmRSS")
+    _reset_peak_rss()
     requests_before = int(client.stats_snapshot()["requests"])
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
@@ -163,7 +175,7 @@ def _measure(job: Job) -> Measured:
     figures = Measured(
         label=job.label, rows=rows, requests=int(client.stats_snapshot()["requests"]) - requests_before,
         seconds=seconds, cpu_seconds=_cpu_seconds() - cpu_before, request_seconds=held[0], rss_before=rss_before,
-        peak_rss=_peak_rss(), per_type=per_type)
+        peak_rss=_status_bytes("VmHWM"), per_type=per_type)
     client.close()
     if engine is not None:
         engine.dispose()
@@ -175,14 +187,18 @@ def _sync(client: Any, engine: Any, settings: Any, job: Job) -> tuple[int, list[
 
     ticker = _Ticker(job.label, "rows written")
     written: dict[str, int] = {}
+    last_commit: dict[str, float] = {}
 
     def progress(stage: str, rows_written: int) -> None:
-        written[stage.split(":", 1)[0]] = rows_written  # rows_written counts per record type
+        record_type = stage.split(":", 1)[0]
+        written[record_type] = rows_written  # rows_written counts per record type
+        last_commit[record_type] = time.monotonic() - ticker.started
         ticker.show(sum(written.values()))
 
     results = sync_all(client, engine, settings=settings, mode=job.mode, progress=progress)
     ticker.show(sum(r.rows_written for r in results), final=True)
-    per_type = [TypeFigures(r.record_type, r.rows_read, r.requests, r.seconds) for r in results]
+    per_type = [TypeFigures(r.record_type, r.rows_read, r.requests, r.seconds, last_commit.get(r.record_type))
+                for r in results]
     return sum(r.rows_read for r in results), per_type
 
 

@@ -1,6 +1,7 @@
 """Warehouse tables. Importing this package registers every table on `metadata`."""
 from ns_pipelines.warehouse.tables.ar import aging, customer_balances, open_items
 from ns_pipelines.warehouse.tables.common import metadata
+from ns_pipelines.warehouse.tables.inbox import webhook_inbox  # noqa: F401 - registers ns_webhook_inbox
 from ns_pipelines.warehouse.tables.netsuite import (
     TABLES_BY_RECORD_TYPE,
     credit_memos,

@@ -48,6 +48,18 @@ def demo_command(data_dir: Path, scale: str, seed: int) -> None:
     run_demo(data_dir, parse_scale(scale), seed)
 
 
+@main.command("check-connection")
+def check_connection_command() -> None:
+    """Sign one trivial SuiteQL query and read the governance limits: say OK, or exactly what is wrong."""
+    from .netsuite.health import check_connection
+
+    report = check_connection()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 main.add_command(sandbox_command)
 main.add_command(bench_group)
 main.add_command(dev_command)

@@ -8,8 +8,10 @@ Threads. Each record type runs `sync_record_type` in a thread of its own (at mos
 default the client's budget, at least 2); a full pass of a large type still reads its id ranges
 in parallel inside (reading.py). Every request of every thread goes through the one client, whose
 limiter never lets more than NETSUITE_CONCURRENCY requests be in flight: more threads only queue
-for a slot. `deletedrecord` starts after all the others have finished, because it soft-deletes
-rows in their tables (and an upsert would revive a row deleted under it).
+for a slot. The pool starts the usually largest record types first (LARGEST_FIRST), so the
+biggest pass does not start late and form the tail. `deletedrecord` starts after all the others
+have finished, because it soft-deletes rows in their tables (and an upsert would revive a row
+deleted under it).
 
 Writes. Each record type commits from its own thread only (the range readers of a full pass
 only fetch), and the record types write different tables and different ns_sync_state rows.
@@ -55,6 +57,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["ConcurrentSyncError", "ConcurrentSyncResult", "iter_sync_concurrently", "sync_concurrently"]
 
 DELETIONS = "deletedrecord"
+# Record types usually largest first: a thread pool starts them in this order, so the biggest
+# full passes do not start late and form the tail (others keep their given order after these).
+LARGEST_FIRST = ("paymentapplication", "invoice", "customerpayment")
 MIN_WORKERS = 2  # even on a budget of 1: one record type writes while another waits for NetSuite
 
 
@@ -162,6 +167,12 @@ def _record_types(record_types: Iterable[str]) -> list[str]:
     return wanted
 
 
+def _largest_first(record_types: Sequence[str]) -> list[str]:
+    """The record types with LARGEST_FIRST ahead of the others (each group's order kept)."""
+    rank = {rt: i for i, rt in enumerate(LARGEST_FIRST)}
+    return sorted(record_types, key=lambda rt: rank.get(rt, len(LARGEST_FIRST)))
+
+
 def _threads_allowed(engine: Engine) -> bool:
     """False for in-memory SQLite: a connection per thread (each its own empty database) or one
     connection shared by every thread."""
@@ -227,7 +238,7 @@ class _Sync:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ns-sync-type")
         pending: dict[Future[ConcurrentSyncResult], str] = {}
         try:
-            pending.update({pool.submit(self.one, rt): rt for rt in record_types})
+            pending.update({pool.submit(self.one, rt): rt for rt in _largest_first(record_types)})
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: record_types.index(pending[f])):

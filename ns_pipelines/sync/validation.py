@@ -324,13 +324,21 @@ def _column_array(table: Table, name: str, values: list[Any]) -> Any:
     return pd.Series(values, dtype=object)
 
 
+def _names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every key of the rows, in first-seen order."""
+    names: dict[str, None] = {}
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        keys = tuple(row)
+        if keys not in seen:  # the rows of a batch mostly share one key order
+            seen.add(keys)
+            names.update(dict.fromkeys(keys))
+    return list(names)
+
+
 def to_frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """The batch as a DataFrame with one column per key of the rows (the columns written)."""
-    names: list[str] = []
-    for row in rows:
-        for name in row:
-            if name not in names:
-                names.append(name)
+    names = _names(rows)
     data = {name: _column_array(table, name, [row.get(name) for row in rows]) for name in names}
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
@@ -388,11 +396,155 @@ def validate_batch(table: Table, rows: Sequence[Mapping[str, Any]], *, record_ty
     model = MODELS.get(table.name)
     if model is None:
         raise KeyError(f"no validation model for {table.name}")
+    if _prechecked(table, model, rows):
+        return  # every check passes (see _FastCheck): the model would accept the frame
     frame = to_frame(table, rows)
     try:
         model.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         raise _error(table, rows, record_type, exc.failure_cases) from None
+
+
+# -------------------------------------------------------------------------------------------
+# A fast path for valid batches
+#
+# Building the frame and running pandera costs tens of microseconds per row, nearly all of it on
+# batches that pass. `_FastCheck` runs the same checks in plain Python on the rows, each at least
+# as strict as the model's: when it accepts a batch the model would accept it too, so nothing is
+# built. Anything it does not accept (or a model it does not understand) goes through pandera,
+# which decides and words the error exactly as before.
+
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _is_str(value: Any) -> bool:
+    return type(value) is str
+
+
+def _is_utc_datetime(value: Any) -> bool:
+    # datetime64[ns] holds 1677-09-21 .. 2262-04-11: keep well inside it
+    return (type(value) is dt.datetime and value.tzinfo is not None and value.utcoffset() is not None
+            and 1678 <= value.year <= 2261)
+
+
+_OBJECT_TYPES = frozenset({Decimal, dt.date})
+
+
+def _is_object(value: Any) -> bool:
+    # the types the object columns hold (money, dates); anything else (NaN, pd.NA ...): the model decides
+    return type(value) in _OBJECT_TYPES
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class _FastCheck:
+    """The model's column checks as plain Python predicates (see above)."""
+
+    def __init__(self, table: Table, model: type[pa.DataFrameModel]) -> None:
+        schema = model.to_schema()
+        if (schema.coerce or schema.checks or schema.ordered or schema.strict is not True
+                or getattr(schema, "add_missing_columns", False) or schema.index is not None
+                and getattr(schema.index, "checks", None)):
+            raise _Unsupported(table.name)
+        self.names = frozenset(schema.columns)
+        unique = schema.unique
+        self.unique: tuple[str, ...] = tuple([unique] if isinstance(unique, str) else unique or ())
+        self.columns: list[tuple[str, bool, Any, tuple[Any, ...]]] = []
+        for name, column in schema.columns.items():
+            if column.coerce or column.regex or column.unique or not column.required or name not in table.c:
+                raise _Unsupported(name)
+            kind = table.c[name].type
+            dtype = str(column.dtype)
+            if isinstance(kind, (BigInteger, Integer)) and not isinstance(kind, Boolean) and dtype == "Int64":
+                type_ok = _is_int
+            elif isinstance(kind, Boolean) and dtype == "boolean":
+                type_ok = _is_bool
+            elif isinstance(kind, UTCDateTime) and dtype == "datetime64[ns, UTC]":
+                type_ok = _is_utc_datetime
+            elif not isinstance(kind, (BigInteger, Integer, Boolean, UTCDateTime)) and dtype == "str":
+                type_ok = _is_str
+            elif not isinstance(kind, (BigInteger, Integer, Boolean, UTCDateTime)) and dtype == "object":
+                type_ok = _is_object
+            else:
+                raise _Unsupported(name)
+            checks: list[Any] = [type_ok]
+            for check in column.checks:
+                stats = dict(check.statistics or {})
+                if not check.ignore_na:
+                    raise _Unsupported(name)
+                if check.name == "greater_than" and type_ok is _is_int:
+                    bound = stats["min_value"]
+                    checks.append(lambda v, b=bound: v > b)
+                elif check.name == "greater_than_or_equal_to" and type_ok is _is_int:
+                    bound = stats["min_value"]
+                    checks.append(lambda v, b=bound: v >= b)
+                elif check.name == "isin" and type_ok is _is_str:
+                    allowed = frozenset(stats["allowed_values"])
+                    checks.append(allowed.__contains__)
+                elif check.name == "ns_decimal" and type_ok is _is_object:
+                    checks.append(lambda v, kw=stats: ns_decimal(v, **kw))
+                elif check.name == "ns_date" and type_ok is _is_object and not stats:
+                    checks.append(ns_date)
+                else:
+                    raise _Unsupported(f"{name}: {check.name}")
+            self.columns.append((name, bool(column.nullable), type_ok, tuple(checks)))
+
+    def accepts(self, rows: Sequence[Mapping[str, Any]]) -> bool:
+        names: set[str] = set()
+        for keys in {tuple(row) for row in rows}:
+            names.update(keys)
+        if names != self.names:
+            return False  # a missing or an extra column: strict
+        for name, nullable, _, checks in self.columns:
+            values = [row.get(name) for row in rows]
+            if None in values:
+                if not nullable:
+                    return False
+                values = [v for v in values if v is not None]
+            for check in checks:
+                if not all(map(check, values)):
+                    return False
+        if self.unique:
+            if len(self.unique) == 1:
+                keys = [row.get(self.unique[0]) for row in rows]
+            else:
+                keys = [tuple(row.get(k) for k in self.unique) for row in rows]
+            try:
+                if len(set(keys)) != len(keys):
+                    return False
+            except TypeError:
+                return False
+        return True
+
+
+_FAST: dict[str, _FastCheck | None] = {}
+
+
+def _prechecked(table: Table, model: type[pa.DataFrameModel], rows: Sequence[Mapping[str, Any]]) -> bool:
+    """True when the fast checks accept the batch (so the model would); False: ask the model."""
+    key = table.name
+    if key not in _FAST:
+        try:
+            _FAST[key] = _FastCheck(table, model)
+        except _Unsupported:
+            _FAST[key] = None
+    fast = _FAST[key]
+    if fast is None:
+        return False
+    try:
+        return fast.accepts(rows)
+    except Exception:  # noqa: BLE001 - anything unexpected: the model decides
+        return False
 
 
 def _error(table: Table, rows: Sequence[Mapping[str, Any]], record_type: str | None,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +70,7 @@ def create_warehouse_engine(url: str | URL | None = None, **kwargs: Any) -> Engi
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if path is not None:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -94,3 +96,19 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{WRITE_LOCK_OPTION: True})
         with conn.begin():
             yield conn
+
+
+def _enable_wal(cursor: Any, attempts: int = 100, pause_s: float = 0.05) -> None:
+    """Switch a database file to WAL once; SQLite does not wait on its busy timeout for this.
+
+    Two processes opening a new warehouse at once would otherwise fail with "database is locked".
+    """
+    for attempt in range(attempts):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(pause_s)

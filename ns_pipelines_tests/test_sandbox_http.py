@@ -601,18 +601,12 @@ def test_change_events_wait_in_the_outbox_then_are_delivered_signed_with_retries
 
 
 # ---------------------------------------------------------------------------------------------- SuiteQL and records
-def needs(server: SandboxServer, part: str) -> None:
-    if getattr(server.account, part) is None:
-        pytest.skip(f"the sandbox's {part} engine is not in the tree yet")
-
-
 def suiteql(server: SandboxServer, env: dict[str, str], q: str, **params: Any) -> requests.Response:
     return requests.post(server.base_url + SUITEQL, params=params or None, json={"q": q},
                          headers={"Prefer": "transient"}, auth=tba(env), timeout=30)
 
 
 def test_suiteql_response_shape(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "suiteql")
     total = suiteql(server, env, "SELECT COUNT(*) AS n FROM customer").json()["items"][0]["n"]
     total = int(total)
     assert total > 3
@@ -637,7 +631,6 @@ def test_suiteql_response_shape(server: SandboxServer, env: dict[str, str]) -> N
 
 
 def test_suiteql_parameters_are_validated(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "suiteql")
     resp = suiteql(server, env, "SELECT id FROM customer", limit=5000)
     assert resp.status_code == 400 and resp.headers["Content-Type"] == ERROR_TYPE
     resp = requests.post(server.base_url + SUITEQL, json={"nope": 1}, headers={"Prefer": "transient"},
@@ -646,7 +639,6 @@ def test_suiteql_parameters_are_validated(server: SandboxServer, env: dict[str, 
 
 
 def test_record_create_get_update_delete(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "records")
     currency = suiteql(server, env, "SELECT id FROM currency ORDER BY id", limit=1).json()["items"][0]["id"]
     subsidiary = suiteql(server, env, "SELECT id FROM subsidiary WHERE iselimination = 'F' ORDER BY id",
                          limit=1).json()["items"][0]["id"]
@@ -675,7 +667,6 @@ def test_record_create_get_update_delete(server: SandboxServer, env: dict[str, s
 
 
 def test_record_collection_and_metadata_catalog(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "records")
     resp = requests.get(server.base_url + RECORDS + "/customer", params={"limit": 2}, auth=tba(env), timeout=10)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -693,7 +684,6 @@ def test_record_collection_and_metadata_catalog(server: SandboxServer, env: dict
 
 
 def test_admin_record_changes_fire_change_events(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "records")
     subsidiary = suiteql(server, env, "SELECT id FROM subsidiary WHERE iselimination = 'F' ORDER BY id",
                          limit=1).json()["items"][0]["id"]
     currency = suiteql(server, env, "SELECT id FROM currency ORDER BY id", limit=1).json()["items"][0]["id"]
@@ -721,7 +711,6 @@ def test_admin_record_changes_fire_change_events(server: SandboxServer, env: dic
 
 
 def test_latency_per_row_and_prefer_transient_leniency(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "suiteql")
     with patched(server, latency_per_row_ms=20):
         started = time.perf_counter()
         resp = suiteql(server, env, "SELECT id FROM customer ORDER BY id", limit=10)
@@ -735,7 +724,6 @@ def test_latency_per_row_and_prefer_transient_leniency(server: SandboxServer, en
 
 
 def test_suiteql_error_is_a_netsuite_400(server: SandboxServer, env: dict[str, str]) -> None:
-    needs(server, "suiteql")
     resp = suiteql(server, env, "SELECT nosuchcolumn FROM nosuchtable")
     assert resp.status_code == 400, resp.text
     assert resp.headers["Content-Type"] == ERROR_TYPE
@@ -746,7 +734,6 @@ def test_suiteql_error_is_a_netsuite_400(server: SandboxServer, env: dict[str, s
 def test_five_clients_read_well_over_25000_rows_per_second(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Zero latency, five concurrent clients, 1000-row pages (each client signs every request)."""
     with SandboxServer(tmp_path_factory.mktemp("sandbox-throughput"), scale=3000, seed=3) as srv:
-        needs(srv, "suiteql")
         env = srv.environment()
         q = ("SELECT id, transaction, entity, foreignamount, expenseaccount, mainline, linelastmodifieddate "
              "FROM transactionline ORDER BY transaction, id")

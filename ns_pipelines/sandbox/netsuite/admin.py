@@ -133,11 +133,6 @@ def create_admin_blueprint(account: "SandboxAccount") -> Blueprint:
             raise ApiError(400, "INVALID_CONTENT", "The request body must be a JSON object.")
         return data
 
-    def records() -> Any:
-        if account.records is None:
-            raise ApiError(500, "UNEXPECTED_ERROR", "The sandbox's record service is not available.")
-        return account.records
-
     def location(record_type: str, record_id: Any) -> str:
         return f"{url_root()}/services/rest/record/v1/{record_type}/{record_id}"
 
@@ -150,27 +145,27 @@ def create_admin_blueprint(account: "SandboxAccount") -> Blueprint:
     @bp.get("/records/<record_type>/<ref>")
     def record_get(record_type: str, ref: str) -> Response:
         expand = (request.args.get("expandSubResources") or "true").lower() == "true"
-        return json_response(records().get(record_type, ref, expand=expand, base_url=url_root()))
+        return json_response(account.records.get(record_type, ref, expand=expand, base_url=url_root()))
 
     @bp.post("/records/<record_type>")
     def record_create(record_type: str) -> Response:
-        new_id = records().create(record_type, body_object(), context="UI")
+        new_id = account.records.create(record_type, body_object(), context="UI")
         return json_response({"id": str(new_id)}, 201, {"Location": location(record_type, new_id)})
 
     @bp.patch("/records/<record_type>/<ref>")
     def record_edit(record_type: str, ref: str) -> Response:
         replace = {n.strip() for n in (request.args.get("replace") or "").split(",") if n.strip()}
-        record_id = records().update(record_type, ref, body_object(), replace=replace, context="UI")
+        record_id = account.records.update(record_type, ref, body_object(), replace=replace, context="UI")
         return json_response({"id": str(record_id)}, 200, {"Location": location(record_type, record_id)})
 
     @bp.post("/records/<record_type>/<ref>/void")
     def record_void(record_type: str, ref: str) -> Response:
-        records().void(record_type, ref, context="UI")
+        account.records.void(record_type, ref, context="UI")
         return json_response({"id": ref, "voided": True})
 
     @bp.delete("/records/<record_type>/<ref>")
     def record_delete(record_type: str, ref: str) -> Response:
-        records().delete(record_type, ref, context="UI")
+        account.records.delete(record_type, ref, context="UI")
         return json_response({"id": ref, "deleted": True})
 
     # ------------------------------------------------------------------ tokens and login audit

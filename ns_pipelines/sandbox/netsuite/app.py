@@ -159,15 +159,10 @@ def create_app(account: "SandboxAccount") -> Flask:
             return fn
         return decorate
 
-    def need(engine: Any, what: str) -> Any:
-        if engine is None:
-            raise ApiError(500, "UNEXPECTED_ERROR", f"The sandbox's {what} is not available.")
-        return engine
-
     # ------------------------------------------------------------------ SuiteQL
     @api("/services/rest/query/v1/suiteql", ["POST"])
     def suiteql() -> tuple[Response, int]:
-        engine = need(account.suiteql, "SuiteQL engine")
+        engine = account.suiteql
         if "transient" not in (request.headers.get("Prefer") or "").lower():
             account.counters["suiteql_without_prefer_transient"] += 1
             if account.require_prefer_transient:
@@ -207,14 +202,14 @@ def create_app(account: "SandboxAccount") -> Flask:
 
     @api(record_root + "/metadata-catalog", ["GET"])
     def metadata_catalog() -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         accept = request.headers.get("Accept", "application/json")
         body = records.metadata_catalog(request.args.get("select") or None, base_url=url_root(), accept=accept)
         return Response(dumps(body), status=200, content_type=_catalog_type(accept)), 0
 
     @api(record_root + "/metadata-catalog/<record_type>", ["GET"])
     def metadata_catalog_type(record_type: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         accept = request.headers.get("Accept", "application/json")
         body = records.metadata_catalog(record_type, base_url=url_root(), accept=accept)
         return Response(dumps(body), status=200, content_type=_catalog_type(accept)), 0
@@ -227,7 +222,7 @@ def create_app(account: "SandboxAccount") -> Flask:
 
     @api(record_root + "/<record_type>", ["GET"])
     def record_list(record_type: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         limit = int_param("limit", 1000, low=1, high=1000)
         offset = int_param("offset", 0, low=0)
         body = records.list(record_type, limit=limit, offset=offset, q=request.args.get("q"), base_url=url_root())
@@ -235,21 +230,21 @@ def create_app(account: "SandboxAccount") -> Flask:
 
     @api(record_root + "/<record_type>", ["POST"])
     def record_create(record_type: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         body = _object_body()
         new_id = records.create(record_type, body)
         return no_content({"Location": record_location(record_type, new_id)}), 0
 
     @api(record_root + "/<record_type>/<ref>", ["GET"])
     def record_get(record_type: str, ref: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         expand = (request.args.get("expandSubResources") or "").lower() == "true"
         body = records.get(record_type, ref, expand=expand, base_url=url_root())
         return json_response(body), 1
 
     @api(record_root + "/<record_type>/<ref>", ["PATCH"])
     def record_update(record_type: str, ref: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         body = _object_body()
         replace = {name.strip() for name in (request.args.get("replace") or "").split(",") if name.strip()}
         record_id = records.update(record_type, ref, body, replace=replace)
@@ -257,7 +252,7 @@ def create_app(account: "SandboxAccount") -> Flask:
 
     @api(record_root + "/<record_type>/<ref>", ["PUT"])
     def record_upsert(record_type: str, ref: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         if not ref.lower().startswith("eid:"):
             raise ApiError(405, "INVALID_METHOD",
                            "PUT is supported only with an external id: .../{recordType}/eid:{externalId}.")
@@ -267,7 +262,7 @@ def create_app(account: "SandboxAccount") -> Flask:
 
     @api(record_root + "/<record_type>/<ref>", ["DELETE"])
     def record_delete(record_type: str, ref: str) -> tuple[Response, int]:
-        records = need(account.records, "record service")
+        records = account.records
         records.delete(record_type, ref)
         return no_content(), 0
 

@@ -12,7 +12,6 @@ per request.
 from __future__ import annotations
 
 import collections
-import importlib
 import logging
 import socket
 import threading
@@ -28,29 +27,17 @@ from .auth import Authenticator
 from .credentials import SandboxCredentials, TokenRegistry, write_json_0600
 from .governance import Governor
 from .notifications import Notifier
+from .records import RecordService
+from .seed import seed as seed_account
 from .settings import SandboxSettings
 from .store import Store
+from .suiteql import SuiteQLEngine
 
 log = logging.getLogger(__name__)
 
 PACKAGE = __name__.rsplit(".", 1)[0]
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 SEEDED_KEY = "sandbox_seeded"
-
-
-def _optional(candidates: list[tuple[str, str]]) -> Any:
-    """The first class found among (module, name); None while that part is not in the tree yet."""
-    for module_name, attr in candidates:
-        full = f"{PACKAGE}.{module_name}"
-        try:
-            module = importlib.import_module(full)
-        except ModuleNotFoundError as exc:
-            if exc.name and (full == exc.name or full.startswith(exc.name + ".")):
-                continue  # the module itself is missing, not something it imports
-            raise
-        if hasattr(module, attr):
-            return getattr(module, attr)
-    return None
 
 
 class SandboxAccount:
@@ -74,15 +61,11 @@ class SandboxAccount:
         self.require_prefer_transient = False
         self.started_at = time.time()
         self._reset_lock = threading.Lock()
-        self.records: Any = None
-        self.suiteql: Any = None
         self._build_engines()
 
     def _build_engines(self) -> None:
-        record_service = _optional([("records", "RecordService"), ("records.service", "RecordService")])
-        engine = _optional([("suiteql", "SuiteQLEngine"), ("suiteql.engine", "SuiteQLEngine")])
-        self.records = record_service(self.store, self.settings, notify=self.notifier.notify) if record_service else None
-        self.suiteql = engine(self.store, self.settings) if engine else None
+        self.records = RecordService(self.store, self.settings, notify=self.notifier.notify)
+        self.suiteql = SuiteQLEngine(self.store, self.settings)
 
     # ------------------------------------------------------------------ data
     def is_empty(self) -> bool:
@@ -93,17 +76,13 @@ class SandboxAccount:
         return True
 
     def ensure_seeded(self) -> dict[str, int] | None:
-        """Seed an empty store (seed.seed); None when there was data already or no seeder exists."""
+        """Seed an empty store; None when it holds an account already."""
         if not self.is_empty():
             return None
         return self._seed(self.scale, self.seed)
 
-    def _seed(self, scale: str | int, seed: int) -> dict[str, int] | None:
-        seeder = _optional([("seed", "seed")])
-        if seeder is None:
-            log.warning("ns_pipelines.sandbox.netsuite.seed is missing: the sandbox starts empty")
-            return None
-        counts = seeder(self.store, scale=scale, seed=seed, progress=self.progress)
+    def _seed(self, scale: str | int, seed: int) -> dict[str, int]:
+        counts = seed_account(self.store, scale=scale, seed=seed, progress=self.progress)
         import json
 
         self.store.set_meta(SEEDED_KEY, json.dumps({"scale": scale, "seed": seed, "counts": counts,

@@ -8,16 +8,15 @@ row comes out exactly once, in key order, whatever the total.
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import NetSuiteError, SuiteQLRowCapError
+from .fanin import Source, fan_in
 
 if TYPE_CHECKING:
     from .transport import NetSuiteClient
@@ -116,8 +115,28 @@ def keyset_predicate(columns: Sequence[str], after: Sequence[int] | None, lower:
     return " AND ".join(parts) if parts else "1 = 1"
 
 
+class _KeyedQuery:
+    """Key handling shared by the keyset query forms (their `key` and `key_names` fields)."""
+
+    key: str | tuple[str, ...]
+    key_names: tuple[str, ...] | None
+
+    def _normalize_key(self) -> None:
+        columns, names = _key_spec(self.key, self.key_names)
+        object.__setattr__(self, "key", columns)
+        object.__setattr__(self, "key_names", names)
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return _as_tuple(self.key)
+
+    @property
+    def result_keys(self) -> tuple[str, ...]:
+        return self.key_names or ()
+
+
 @dataclass(frozen=True)
-class KeysetQuery:
+class KeysetQuery(_KeyedQuery):
     """`SELECT <select> FROM <from_> WHERE <where> AND <keyset> ORDER BY <key>`.
 
     `key` is the integer column (or columns, lexicographic) the rows are unique and ordered by,
@@ -133,17 +152,7 @@ class KeysetQuery:
     key_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        columns, names = _key_spec(self.key, self.key_names)
-        object.__setattr__(self, "key", columns)
-        object.__setattr__(self, "key_names", names)
-
-    @property
-    def key_columns(self) -> tuple[str, ...]:
-        return _as_tuple(self.key)
-
-    @property
-    def result_keys(self) -> tuple[str, ...]:
-        return self.key_names or ()
+        self._normalize_key()
 
     def render(self, after: tuple[int, ...] | None = None, lower: int | None = None,
                upper: int | None = None) -> str:
@@ -167,7 +176,7 @@ _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class TemplateKeysetQuery:
+class TemplateKeysetQuery(_KeyedQuery):
     """A full SQL text with a `{keyset}` placeholder where the key predicate goes, e.g.
     `SELECT t.id, t.tranid FROM transaction t WHERE t.type = 'CustInvc' AND {keyset} ORDER BY t.id`.
     The template must order by the key columns."""
@@ -181,17 +190,7 @@ class TemplateKeysetQuery:
             raise ValueError("a keyset template needs a {keyset} placeholder in its WHERE clause")
         if not _ORDER_BY.search(self.template):
             raise ValueError("a keyset template must ORDER BY its key columns")
-        columns, names = _key_spec(self.key, self.key_names)
-        object.__setattr__(self, "key", columns)
-        object.__setattr__(self, "key_names", names)
-
-    @property
-    def key_columns(self) -> tuple[str, ...]:
-        return _as_tuple(self.key)
-
-    @property
-    def result_keys(self) -> tuple[str, ...]:
-        return self.key_names or ()
+        self._normalize_key()
 
     def render(self, after: tuple[int, ...] | None = None, lower: int | None = None,
                upper: int | None = None) -> str:
@@ -323,14 +322,6 @@ def split_range(lower: int, upper: int, parts: int) -> list[IdRange]:
         ranges.append(IdRange(start, end))
         start = end + 1
     return ranges
-
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-_DONE = object()
 
 
 class SuiteQL:
@@ -471,47 +462,16 @@ class SuiteQL:
         id_ranges = split_range(lower, upper, ranges or workers)
         if not id_ranges:
             return
-        workers = max(1, min(workers, len(id_ranges)))
-        results: queue.Queue[object] = queue.Queue(maxsize=2 * workers)
-        cancel = threading.Event()
 
-        def put(item: object) -> bool:
-            while not cancel.is_set():
-                try:
-                    results.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def work(id_range: IdRange) -> None:
-            try:
+        def pages_of(id_range: IdRange) -> Source[Page]:
+            def read(cancel: threading.Event) -> Iterator[Page]:
                 for page in keyset_pages(self.query_page, source, page_size=page_size, row_cap=self.row_cap,
                                          window_rows=window_rows, lower=id_range.lower, upper=id_range.upper,
                                          cancel=cancel):
-                    if not put(replace(page, id_range=id_range)):
-                        return
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-                put(_Failure(exc))
-            finally:
-                put(_DONE)
+                    yield replace(page, id_range=id_range)
+            return read
 
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="suiteql-range")
-        try:
-            for id_range in id_ranges:
-                pool.submit(work, id_range)
-            remaining = len(id_ranges)
-            while remaining:
-                item = results.get()
-                if item is _DONE:
-                    remaining -= 1
-                elif isinstance(item, _Failure):
-                    raise item.exc
-                elif isinstance(item, Page):
-                    yield item
-        finally:
-            cancel.set()
-            pool.shutdown(wait=True, cancel_futures=True)
+        yield from fan_in([pages_of(r) for r in id_ranges], workers=workers, thread_name="suiteql-range")
 
 
 def parse_page(body: Any, offset: int = 0) -> Page:

@@ -12,14 +12,13 @@ client (its concurrency budget, retries and signing); at most `workers` interval
 """
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from ns_pipelines.netsuite import KeysetQuery, Page, SuiteQL, split_range
+from ns_pipelines.netsuite.fanin import Source, fan_in
 
 __all__ = ["Interval", "plan_intervals", "read_intervals"]
 
@@ -53,14 +52,6 @@ def plan_intervals(suiteql: SuiteQL, query: KeysetQuery, ranges: int) -> list[In
     return [Interval(r.lower, r.upper) for r in split_range(bounds.lower, bounds.upper, ranges)]
 
 
-_DONE = object()
-
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
 def read_intervals(
     suiteql: SuiteQL,
     query: KeysetQuery,
@@ -89,42 +80,11 @@ def read_intervals(
             yield index, None
         return
 
-    results: queue.Queue[object] = queue.Queue(maxsize=2 * workers)
-    cancel = threading.Event()
-
-    def put(item: object) -> bool:
-        while not cancel.is_set():
-            try:
-                results.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work(index: int) -> None:
-        try:
+    def source(index: int) -> Source[tuple[int, Page | None]]:
+        def read(cancel: threading.Event) -> Iterator[tuple[int, Page | None]]:
             for page in pages_of(index, cancel):
-                if not put((index, page)):
-                    return
-            put((index, None))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(_Failure(exc))
-        finally:
-            put(_DONE)
+                yield index, page
+            yield index, None
+        return read
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ns-sync-range")
-    try:
-        for index in pending:
-            pool.submit(work, index)
-        remaining = len(pending)
-        while remaining:
-            item = results.get()
-            if item is _DONE:
-                remaining -= 1
-            elif isinstance(item, _Failure):
-                raise item.exc
-            else:
-                yield item  # type: ignore[misc]
-    finally:
-        cancel.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+    yield from fan_in([source(i) for i in pending], workers=workers, thread_name="ns-sync-range")

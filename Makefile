@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo dev test bench bench-sandbox bench-sync sandbox clean
+.PHONY: install demo dev test bench bench-sandbox bench-sync bench-webhooks bench-latency bench-reconciliation bench-writeback sandbox clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,26 @@ test: $(STAMP)
 	node --test suitescript/test/
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: bench-sandbox bench-sync
+bench: bench-sandbox bench-sync bench-webhooks bench-latency bench-reconciliation bench-writeback
 
 bench-sandbox: $(STAMP)
 	$(BIN)/ns-pipelines bench sandbox
 
 bench-sync: $(STAMP)
 	$(BIN)/ns-pipelines bench sync
+
+# PostgreSQL figures need NS_TEST_POSTGRES_URL (else they are skipped, saying so).
+bench-webhooks: $(STAMP)
+	$(BIN)/ns-pipelines bench webhooks
+
+bench-latency: $(STAMP)
+	$(BIN)/ns-pipelines bench latency --changes 50
+
+bench-reconciliation: $(STAMP)
+	$(BIN)/python -m ns_pipelines.reconciliation.bench
+
+bench-writeback: $(STAMP)
+	$(BIN)/python -m ns_pipelines.writeback.bench
 
 sandbox: $(STAMP)
 	$(BIN)/ns-pipelines sandbox --scale small --credentials-out .data/sandbox-credentials.json

@@ -11,6 +11,7 @@ from .bench.cli import bench_group
 from .dev import dev_command
 from .sandbox.cli import sandbox_command
 from .webhooks.cli import webhook_server_command
+from .writeback.cli import refund_credit_memo_command, writeback_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,9 +39,10 @@ def env_command(credentials_file: Path) -> None:
 @click.option("--scale", default="small", show_default=True, help="Seeded data: tiny, small, medium, large or a number.")
 @click.option("--seed", type=int, default=42, show_default=True)
 def demo_command(data_dir: Path, scale: str, seed: int) -> None:
-    """Run the main job on the embedded defaults: sync a seeded sandbox into the SQLite warehouse through Dagster.
+    """The whole mission on the embedded defaults, through Dagster: sync the seeded NetSuite and Stripe
+    sandboxes into the SQLite warehouse, reconcile, write back into the sandbox, sync again, summarise.
 
-    A second run changes a few records in the sandbox first, then syncs incrementally and says so.
+    A second run changes a few records in the sandboxes first, then syncs incrementally and says so.
     """
     from .demo import run_demo
     from .sandbox.cli import parse_scale
@@ -60,10 +62,47 @@ def check_connection_command() -> None:
         raise SystemExit(1)
 
 
+@main.command("resync-customer")
+@click.argument("customer_ids", nargs=-1, required=True, type=click.IntRange(min=1))
+def resync_customer_command(customer_ids: tuple[int, ...]) -> None:
+    """Re-read customers (NetSuite internal ids) with all their transactions and applications now,
+    overwriting their warehouse rows, then rebuild the receivables tables.
+
+    The same resync as the Dagster job netsuite_customer_resync_job; reads the NETSUITE_* variables and
+    NS_WAREHOUSE_URL. Exits 1 on any failure, saying what failed.
+    """
+    import datetime as dt
+
+    from .ar import rebuild_all
+    from .netsuite import NetSuiteClient, NetSuiteConfig
+    from .sync import SyncSettings
+    from .sync.customer_resync import resync_customers
+    from .warehouse import create_warehouse_engine, upgrade_warehouse
+
+    try:
+        settings = SyncSettings.from_env()
+        engine = create_warehouse_engine(settings.warehouse_url)
+        upgrade_warehouse(engine)
+        with NetSuiteClient(NetSuiteConfig.from_env()) as client:
+            result = resync_customers(client, engine, customer_ids, settings=settings, report=click.echo)
+        as_of = dt.datetime.now(settings.zone).date()
+        rebuilt = rebuild_all(engine, as_of=as_of, settings=settings)
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - every failure ends the command with its message and exit 1
+        click.echo(f"resync-customer failed: {type(exc).__name__}: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo("receivables rebuilt as of " + as_of.isoformat() + ": "
+               + ", ".join(f"{table} {rows:,} rows" for table, rows in rebuilt.items()))
+    click.echo(f"done: {len(result.customer_ids)} customer(s), {result.rows_written:,} rows written in "
+               f"{result.seconds:.1f}s")
+
+
 main.add_command(sandbox_command)
 main.add_command(bench_group)
 main.add_command(dev_command)
 main.add_command(webhook_server_command)
+main.add_command(writeback_group)
+main.add_command(refund_credit_memo_command)
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,10 @@ import dagster as dg
 import pytest
 
 import ns_pipelines.warehouse as wh
+from ns_pipelines.warehouse.tables import monitoring as monitoring_tables
+from ns_pipelines.warehouse.tables import reconciliation as recon_tables
+from ns_pipelines.warehouse.tables import stripe as stripe_tables
+from ns_pipelines.warehouse.tables import writeback as writeback_tables
 from ns_pipelines.definitions import defs
 from ns_pipelines.defs.netsuite.jobs import full_resync_config
 from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
@@ -25,16 +29,38 @@ RAW = {
     "netsuite/deleted_records": wh.deleted_records,
 }
 DERIVED = {"ar/open_items": wh.open_items, "ar/customer_balances": wh.customer_balances, "ar/aging": wh.aging}
-TABLES = {**RAW, **DERIVED}
+STRIPE = {f"stripe/{name}": getattr(stripe_tables, name) for name in (
+    "customers", "charges", "refunds", "disputes", "payouts", "balance_transactions")}
+RECONCILIATION = {"reconciliation/payment_matches": recon_tables.payment_matches,
+                  "reconciliation/payout_matches": recon_tables.payout_matches,
+                  "reconciliation/exceptions": recon_tables.exceptions}
+WRITEBACK = {"writeback/plan": writeback_tables.writeback_plan, "writeback/log": writeback_tables.writeback_log}
+MONITORING = {"monitoring/netsuite_api_usage": monitoring_tables.api_usage}
+TABLES = {**RAW, **DERIVED, **STRIPE, **RECONCILIATION, **WRITEBACK, **MONITORING}
 TRANSACTIONS = ["invoices", "customer_payments", "credit_memos", "customer_refunds", "deposits", "journal_lines"]
 
+# key prefix -> (group, kinds, pool of the step)
+DOMAINS = {
+    "netsuite": ("netsuite_raw", {"netsuite", "python"}, "netsuite_api"),
+    "ar": ("receivables", {"python", "sql"}, None),
+    "stripe": ("stripe_raw", {"stripe", "python"}, "stripe_api"),
+    "reconciliation": ("reconciliation", {"python", "sql"}, None),
+    "writeback": ("writeback", {"netsuite", "python"}, "netsuite_api"),
+    "monitoring": ("monitoring", {"python", "sql"}, None),
+}
+
 EXPECTED_CHECKS = (
-    {f"{key}:unique_keys" for key in RAW}
-    | {f"{key}:freshness" for key in RAW}
+    {f"{key}:unique_keys" for key in {**RAW, **STRIPE}}
+    | {f"{key}:freshness" for key in {**RAW, **STRIPE}}
     | {f"netsuite/{name}:customer_references" for name in TRANSACTIONS}
     | {"netsuite/payment_applications:document_references"}
     | {"ar/customer_balances:balances_match_netsuite"}
     | {f"{key}:has_rows" for key in DERIVED}
+    | {"stripe/charges:balance_transactions_present"}
+    | {"reconciliation/payment_matches:every_charge_accounted_for",
+       "reconciliation/payout_matches:deposits_balance"}
+    | {"writeback/log:no_duplicate_external_ids_in_netsuite", "writeback/plan:refused_writes_reported"}
+    | {"monitoring/netsuite_api_usage:within_budget"}
 )
 
 
@@ -59,9 +85,10 @@ def test_one_asset_per_table(specs: dict[str, dg.AssetSpec]) -> None:
 def test_assets_are_described_grouped_owned_and_kinded(specs: dict[str, dg.AssetSpec]) -> None:
     for key, spec in specs.items():
         assert spec.description and len(spec.description) > 40, key
-        assert spec.group_name == ("netsuite_raw" if key.startswith("netsuite/") else "receivables"), key
+        group, kinds, _ = DOMAINS[key.split("/", 1)[0]]
+        assert spec.group_name == group, key
         assert spec.owners == ["team:accounts-receivable"], key
-        assert spec.kinds == ({"netsuite", "python"} if key.startswith("netsuite/") else {"python", "sql"}), key
+        assert spec.kinds == kinds, key
         assert spec.metadata["dagster/table_name"] == TABLES[key].name
 
 
@@ -84,10 +111,9 @@ def _schema(spec: dg.AssetSpec) -> dg.TableSchema:
     return getattr(value, "schema", value)
 
 
-def test_netsuite_assets_take_the_api_pool(repo: dg.RepositoryDefinition) -> None:
+def test_steps_calling_an_api_take_its_pool(repo: dg.RepositoryDefinition) -> None:
     for key, assets_def in repo.assets_defs_by_key.items():
-        pool = assets_def.op.pool
-        assert pool == ("netsuite_api" if key.path[0] == "netsuite" else None), key
+        assert assets_def.op.pool == DOMAINS[key.path[0]][2], key
 
 
 def test_raw_tables_are_one_subsettable_step(repo: dg.RepositoryDefinition) -> None:
@@ -120,17 +146,23 @@ def test_checks(repo: dg.RepositoryDefinition) -> None:
         for checks_def in set(repo.asset_checks_defs_by_key.values()) for spec in checks_def.check_specs
     }
     assert set(specs) == EXPECTED_CHECKS
-    assert {name for name, spec in specs.items() if spec.blocking} == {f"{key}:unique_keys" for key in RAW}
+    assert {name for name, spec in specs.items() if spec.blocking} == {
+        f"{key}:unique_keys" for key in {**RAW, **STRIPE}}
     assert all(spec.description for spec in specs.values())
 
 
 def test_jobs(repo: dg.RepositoryDefinition) -> None:
     assert {job.name for job in repo.get_all_jobs()} >= {
-        "netsuite_sync_job", "netsuite_full_resync_job", "warehouse_checks_job"}
+        "netsuite_sync_job", "netsuite_full_resync_job", "warehouse_checks_job", "netsuite_redundancy_job",
+        "netsuite_customer_resync_job", "netsuite_change_events_job", "stripe_sync_job", "stripe_events_job",
+        "writeback_apply_job", "credit_memo_refund_job", "netsuite_api_usage_job", "sync_reconcile_writeback_job"}
+    netsuite_tables = set(RAW) | set(DERIVED)
     sync = repo.get_job("netsuite_sync_job")
-    assert {key.to_user_string() for key in sync.asset_layer.executable_asset_keys} == set(TABLES)
+    assert {key.to_user_string() for key in sync.asset_layer.executable_asset_keys} == netsuite_tables
     resync = repo.get_job("netsuite_full_resync_job")
-    assert {key.to_user_string() for key in resync.asset_layer.executable_asset_keys} == set(TABLES)
+    assert {key.to_user_string() for key in resync.asset_layer.executable_asset_keys} == netsuite_tables
+    cycle = repo.get_job("sync_reconcile_writeback_job")
+    assert {key.to_user_string() for key in cycle.asset_layer.executable_asset_keys} == set(TABLES) - set(MONITORING)
     ops = full_resync_config()["ops"]
     assert ops == {"netsuite_raw_tables": {"config": {"mode": "full"}}}  # the one step of every raw table
 

@@ -35,6 +35,18 @@ EXPECTED_TABLES = {
     "ar_customer_balances",
     "ar_aging",
     "ns_sync_state",
+    "ns_netsuite_api_usage",
+    "stripe_customers",
+    "stripe_charges",
+    "stripe_refunds",
+    "stripe_disputes",
+    "stripe_payouts",
+    "stripe_balance_transactions",
+    "reconciliation_payment_matches",
+    "reconciliation_payout_matches",
+    "reconciliation_exceptions",
+    "writeback_plan",
+    "writeback_log",
 }
 
 

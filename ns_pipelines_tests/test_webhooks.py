@@ -496,7 +496,6 @@ def test_load_nothing_lost_nothing_duplicated(server: WebhookServer, warehouse_u
     assert len(ids) == len(set(ids)) == total
     mine = [e for e in seen if e.startswith(prefix)]
     assert len(mine) == len(set(mine)) == total  # the follower missed nothing and saw nothing twice
-    assert elapsed < 180
 
 
 # -------------------------------------------------------------------------------------------

@@ -66,3 +66,53 @@ def bench_sync(ctx: click.Context, quick: bool, cache_dir: Path, **values: objec
                 values[name] = small
     options = SyncBenchOptions(cache_dir=cache_dir, **values)  # type: ignore[arg-type]
     run(options, click.echo, seed_progress=print_progress)
+
+
+@bench_group.command("webhooks")
+@click.option("--events", type=int, default=20_000, show_default=True, help="Distinct events per run.")
+@click.option("--processes", type=int, default=2, show_default=True, help="Sender processes.")
+@click.option("--concurrency", type=int, default=32, show_default=True,
+              help="Requests in flight at once over all senders (keep-alive connections).")
+@click.option("--duplicate-every", type=int, default=10, show_default=True,
+              help="Every n-th event is also sent a second time, concurrently (0: none).")
+@click.option("--receiver-threads", type=int, default=32, show_default=True, help="The receiver's worker threads.")
+@click.option("--store-timeout", type=float, default=1.0, show_default=True,
+              help="The receiver's NS_WEBHOOK_STORE_TIMEOUT_SECONDS (how long a write waits on a locked warehouse).")
+@click.option("--outage-seconds", type=float, default=3.0, show_default=True,
+              help="Warehouse unavailable this long during the outage runs (0: no outage runs).")
+@click.option("--outage-after", type=float, default=1.0, show_default=True,
+              help="Seconds into the load when the outage starts (0: before the first request).")
+@click.option("--postgres-url", envvar=["NS_BENCH_POSTGRES_URL", "NS_TEST_POSTGRES_URL"], default=None,
+              help="PostgreSQL server (a new schema per run, dropped afterwards); default $NS_BENCH_POSTGRES_URL, "
+                   "else $NS_TEST_POSTGRES_URL; unset: SQLite only.")
+@click.option("--sqlite/--no-sqlite", default=True, show_default=True, help="Run against a SQLite warehouse too.")
+def bench_webhooks(**values: object) -> None:
+    """Events/s the webhook receiver accepts with none lost or duplicated (SQLite, PostgreSQL), and
+    its answers while the warehouse is briefly unavailable."""
+    from .webhooks import WebhookBenchOptions, run
+
+    try:
+        run(WebhookBenchOptions(**values), click.echo)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@bench_group.command("latency")
+@click.option("--changes", type=int, default=50, show_default=True, help="Changes made through the sandbox admin API.")
+@click.option("--spacing", type=float, default=1.0, show_default=True, help="Seconds between two changes.")
+@click.option("--sensor-interval", type=int, default=5, show_default=True,
+              help="NS_WEBHOOK_SENSOR_INTERVAL_SECONDS (the daemon evaluates sensors every 5 s at best).")
+@click.option("--dequeue-interval", type=int, default=1, show_default=True,
+              help="The run queue's dequeue_interval_seconds in the bench's Dagster instance.")
+@click.option("--timeout", type=float, default=180.0, show_default=True,
+              help="A change not in the warehouse this long after the last one counts as missing.")
+@click.option("--keep", is_flag=True, help="Keep the bench's folder (logs, DAGSTER_HOME, warehouse) afterwards.")
+def bench_latency(**values: object) -> None:
+    """Seconds from a record saved in the sandbox to its row in the warehouse, through the receiver,
+    the inbox and the Dagster daemon's sensor and runs (median, 95th percentile)."""
+    from .latency import LatencyBenchOptions, run
+
+    try:
+        run(LatencyBenchOptions(**values), click.echo)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -178,6 +178,10 @@ class _Bench:
                   f"{run.sandbox_cpu_seconds / run.seconds:.2f} (of {os.cpu_count()} cores); requests in flight "
                   f"{run.in_flight:.2f} of {self.options.concurrency} on average, {run.request_ms:,.0f} ms each; "
                   f"pages {run.rows / (run.requests * PAGE_ROWS):.0%} full")
+        # CPU time per row depends less on what else the machine runs than seconds do
+        self.echo(f"     CPU per row: the measured process {1e6 * run.cpu_seconds / max(1, run.rows):.1f} us, the sandbox "
+                  f"{1e6 * run.sandbox_cpu_seconds / max(1, run.rows):.1f} us ({1e3 * run.sandbox_cpu_seconds / max(1, run.requests):.1f} "
+                  f"ms per request); load average {os.getloadavg()[0]:.1f}")
 
     def report_overhead(self, baseline: Measured, runs: list[tuple[str, Measured]]) -> None:
         self.figures["baseline_rows_per_s"] = baseline.rows_per_s

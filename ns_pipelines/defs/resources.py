@@ -27,7 +27,9 @@ _REQUIRED = {
 
 
 class NetSuiteResource(dg.ConfigurableResource):
-    """A signed, budgeted NetSuite client (ns_pipelines.netsuite), one per run and process.
+    """A signed, budgeted NetSuite client (ns_pipelines.netsuite), one per run and process; its
+    requests draw on the budget shared by every process, and are recorded as API usage in
+    `usage_warehouse` when one is bound (the code location binds its warehouse).
 
     Fields mirror the NETSUITE_* variables; build it with `from_env_vars()` so that each field
     is an EnvVar. The client is created in `setup_for_execution` and closed in teardown.
@@ -45,12 +47,17 @@ class NetSuiteResource(dg.ConfigurableResource):
     private_key_pem: Optional[str] = None
     private_key_file: Optional[str] = None
     concurrency: Optional[int] = None
+    # Where the client's API usage is recorded (ns_pipelines.monitoring): the code location binds
+    # its warehouse; unset (a test, a script): not recorded.
+    usage_warehouse: Optional["WarehouseResource"] = None
 
     _client: Optional[NetSuiteClient] = PrivateAttr(default=None)
 
     @classmethod
-    def from_env_vars(cls, environ: Optional[dict[str, str]] = None) -> "NetSuiteResource":
-        """Bind every NETSUITE_* variable that is set (plus the required ones) as an EnvVar."""
+    def from_env_vars(cls, environ: Optional[dict[str, str]] = None,
+                      usage_warehouse: Optional["WarehouseResource"] = None) -> "NetSuiteResource":
+        """Bind every NETSUITE_* variable that is set (plus the required ones) as an EnvVar, and
+        `usage_warehouse` (where API usage goes) if given."""
         env = os.environ if environ is None else environ
         method = (env.get(ENV_VARS["auth_method"]) or "tba").strip().lower()
         required = set(_REQUIRED.get(method, _REQUIRED["tba"]))
@@ -58,6 +65,8 @@ class NetSuiteResource(dg.ConfigurableResource):
         for field, var in ENV_VARS.items():
             if field in required or env.get(var):
                 fields[field] = dg.EnvVar.int(var) if field == "concurrency" else dg.EnvVar(var)
+        if usage_warehouse is not None:
+            fields["usage_warehouse"] = usage_warehouse
         return cls(**fields)
 
     def netsuite_config(self) -> NetSuiteConfig:
@@ -66,17 +75,29 @@ class NetSuiteResource(dg.ConfigurableResource):
         return NetSuiteConfig.from_env({k: str(v) for k, v in values.items() if v not in (None, "")})
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._client = NetSuiteClient(self.netsuite_config())
+        run = context.run
+        self._client = self._monitored_client(f"dagster run {run.run_id[:8]}" if run is not None else None)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._client is not None:
-            self._client.close()
+            self._client.close()  # also writes the run's last minutes of API usage
             self._client = None
+
+    def _monitored_client(self, label: Optional[str]) -> NetSuiteClient:
+        """A client drawing on the shared budget; with `usage_warehouse`, every request is recorded
+        there as API usage (ns_pipelines.monitoring; NS_API_USAGE=off turns it off)."""
+        client = NetSuiteClient(self.netsuite_config())
+        if self.usage_warehouse is not None:
+            from ns_pipelines.monitoring import monitor_client
+
+            url = resolve_warehouse_url(self.usage_warehouse.url or None).render_as_string(hide_password=False)
+            monitor_client(client, url=url, label=label)
+        return client
 
     @property
     def client(self) -> NetSuiteClient:
         if self._client is None:  # used outside a run (a script, a test): build it on demand
-            self._client = NetSuiteClient(self.netsuite_config())
+            self._client = self._monitored_client(None)
         return self._client
 
 
@@ -138,9 +159,12 @@ class WarehouseResource(dg.ConfigurableResource):
         return resolve_warehouse_url(self.url or None).get_backend_name()
 
 
+NetSuiteResource.model_rebuild()  # resolve the "WarehouseResource" annotation of usage_warehouse
+
+_warehouse = WarehouseResource.from_env_vars()
 defs = dg.Definitions(
     resources={
-        "netsuite": NetSuiteResource.from_env_vars(),
-        "warehouse": WarehouseResource.from_env_vars(),
+        "netsuite": NetSuiteResource.from_env_vars(usage_warehouse=_warehouse),
+        "warehouse": _warehouse,
     }
 )

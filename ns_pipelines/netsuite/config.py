@@ -99,7 +99,8 @@ class NetSuiteConfig:
     private_key_pem: str | None = field(default=None, repr=False)
     private_key_file: str | None = field(default=None, repr=False)
     oauth2_scope: str = "rest_webservices"
-    # Concurrency: the project's share of the account's limit (behaviour.md section 4)
+    # Concurrency: the project's share of the account's limit (behaviour.md section 4), held by all its
+    # processes together (budget.py; docs/concurrency-budget.md): set the same value everywhere.
     concurrency: int = DEFAULT_CONCURRENCY
     adaptive_concurrency: bool = True  # AIMD below the budget after over-limit answers
     adaptive_recovery_successes: int = 20  # successes before the adaptive limit grows by one

@@ -198,6 +198,11 @@ def _looks_iso_datetime(text: str) -> bool:
             and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]).isdigit())
 
 
+# The same shape as _looks_iso_datetime (ASCII digits; the hour is checked apart), in one C call.
+_ISO_DATETIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z").match
+_ISO_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z").match  # = _looks_iso_date
+
+
 def _looks_iso_date(text: str) -> bool:
     """'YYYY-MM-DD' exactly, ASCII digits."""
     return (len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii()
@@ -256,8 +261,11 @@ class _UTCOffsets:
         self.zone = zone
         self.hours: dict[tuple[int, int, int, int], Any] = {}
 
-    def to_utc(self, naive: datetime) -> datetime:
-        key = (naive.year, naive.month, naive.day, naive.hour)
+    def to_utc(self, naive: datetime, key: Any = None) -> datetime:
+        """`key`: anything naming the wall-clock hour of `naive` one to one (the parsed text's
+        'YYYY-MM-DD HH' prefix); default (year, month, day, hour)."""
+        if key is None:
+            key = (naive.year, naive.month, naive.day, naive.hour)
         offset = self.hours.get(key)
         if offset is None:
             start = naive.replace(minute=0, second=0, microsecond=0, fold=0)
@@ -355,8 +363,16 @@ class RowDecoder:
                 return decode_bool(value)
             return convert_bool
         if kind is Kind.DECIMAL:
+            decimal_class = Decimal
+
             def convert_decimal(value: Any) -> Any:
-                if isinstance(value, str) and not value.strip():
+                kind_of = value.__class__
+                if kind_of is decimal_class:  # the usual: JSON numbers are parsed as Decimal
+                    if value.is_finite():
+                        return value
+                elif kind_of is int:
+                    return decimal_class(value)  # the same Decimal as Decimal(str(value))
+                elif isinstance(value, str) and not value.strip():
                     return None
                 return decode_decimal(value)
             return convert_decimal
@@ -372,7 +388,7 @@ class RowDecoder:
         text = value.strip()
         if not text:
             return None
-        if self._iso_first and _looks_iso_date(text):
+        if self._iso_first and _ISO_DATE_SHAPE(text):  # = _looks_iso_date
             # No account date format reads 'YYYY-MM-DD' as another date (the YYYY-first ones read
             # it alike), and ISO is accepted after the account's format anyway: take it first.
             try:
@@ -397,13 +413,14 @@ class RowDecoder:
             return None
         assert self._zone is not None
         utc = self._utc
-        if utc is not None and _looks_iso_datetime(text):
+        if utc is not None and _ISO_DATETIME_SHAPE(text) and text[11:13] < "24":  # = _looks_iso_datetime
             try:
                 parsed = datetime.fromisoformat(text)
             except ValueError:
                 pass  # out-of-range fields: the general path says why
             else:
-                return utc.to_utc(parsed)
+                # the hour's cache key: the text's 'YYYY-MM-DD HH' (fixed shape: one text per hour)
+                return utc.to_utc(parsed, text[:13])
         return decode_datetime(value, self._zone, self.to_utc)
 
     def _lowered(self, row: Row) -> Mapping[str, Any]:

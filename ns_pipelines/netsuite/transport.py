@@ -3,6 +3,8 @@
 - Never more than `config.concurrency` requests in flight, across threads (a BoundedSemaphore),
   and fewer after over-limit answers: an AIMD limit halves on a 429 (down to 1) and grows back
   by one after `config.adaptive_recovery_successes` successes (behaviour.md section 4).
+- Across processes the same budget holds: each request also leases a slot of the shared budget
+  (budget.py: slot files, or PostgreSQL advisory locks), taken after the in-process slot.
 - Retries (tenacity, exponential backoff with full jitter): 429, 5xx, connection errors and
   timeouts. Every attempt is prepared and signed anew (fresh nonce/timestamp).
 - A 401 fails at once with AuthenticationError, except when the client was at its concurrency
@@ -14,6 +16,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -31,6 +34,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from .auth import NetSuiteAuth, build_auth
+from .budget import NO_LEASE, Lease, NoBudget, SharedBudget, shared_budget
 from .config import NetSuiteConfig
 from .errors import (
     AuthenticationError,
@@ -78,16 +82,28 @@ class RequestEvent:
     error_code: str | None = None  # NetSuite's o:errorCode, or the transport exception's name
     limit: int = 0  # the adaptive limit when it was sent
     budget: int = 0  # the configured budget
+    over_limit: bool = False  # a 429, or a 401 while at the budget: NetSuite said "too many at once"
+    budget_wait_s: float = 0.0  # waited for a cross-process slot (every slot of the shared budget held)
 
 
 RequestHook = Callable[[RequestEvent], None]
+
+# Called with every NetSuiteClient built in this process (ns_pipelines.monitoring.monitor_every_client
+# uses it so that a command's clients are measured without each command attaching a monitor).
+_new_client_callbacks: list[Callable[["NetSuiteClient"], None]] = []
+
+
+def on_every_new_client(callback: Callable[["NetSuiteClient"], None]) -> None:
+    """Call `callback(client)` for every NetSuiteClient created from now on in this process."""
+    _new_client_callbacks.append(callback)
 
 
 class ClientStats:
     """Counters of one client (thread-safe). Read attributes directly or take a `snapshot()`."""
 
     _FIELDS = ("calls", "requests", "successes", "retries", "throttled", "auth_errors", "auth_retries",
-               "server_errors", "transport_errors", "client_errors", "errors", "failures")
+               "server_errors", "transport_errors", "client_errors", "errors", "failures", "over_limit",
+               "budget_waits")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -107,6 +123,8 @@ class ClientStats:
             self.client_errors = 0  # other 4xx answers
             self.errors = 0  # attempts that did not succeed (all of the above kinds)
             self.failures = 0  # calls that raised to the caller
+            self.over_limit = 0  # over-limit answers: 429s and 401s that arrived at the budget
+            self.budget_waits = 0  # attempts that waited because the shared (cross-process) budget was full
             self.total_duration_s = 0.0
             self.peak_in_flight = 0
 
@@ -283,6 +301,7 @@ class NetSuiteClient:
         auth: NetSuiteAuth | None = None,
         on_request: RequestHook | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        budget: SharedBudget | None = None,
     ) -> None:
         self.config = config
         self._owns_session = session is None
@@ -291,9 +310,26 @@ class NetSuiteClient:
         self.limiter = ConcurrencyLimiter(
             config.concurrency, adaptive=config.adaptive_concurrency,
             recovery_successes=config.adaptive_recovery_successes)
+        self.budget: SharedBudget = budget if budget is not None else self._shared_budget(config)
         self.stats = ClientStats()
         self._hooks: list[RequestHook] = [on_request] if on_request else []
+        self._close_callbacks: list[Callable[[], None]] = []
         self._sleep = sleep
+        for callback in list(_new_client_callbacks):
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - e.g. a bad NS_API_USAGE value: the client still works
+                logger.warning("new NetSuite client callback %r failed", callback, exc_info=True)
+
+    @staticmethod
+    def _shared_budget(config: NetSuiteConfig) -> SharedBudget:
+        """The process's share of the cross-process budget (NS_BUDGET_MODE, budget.py)."""
+        try:
+            return shared_budget(config.account_id, config.base_url, config.concurrency)
+        except Exception as exc:  # noqa: BLE001 - e.g. the PostgreSQL warehouse is down: keep the in-process limit
+            logger.warning("the cross-process NetSuite budget is unavailable (%s: %s); this process keeps its own "
+                           "limit of %d only", type(exc).__name__, exc, config.concurrency)
+            return NoBudget(config.concurrency)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> "NetSuiteClient":
@@ -313,8 +349,18 @@ class NetSuiteClient:
                 f"auth={self.config.auth_method!r}, budget={self.config.concurrency})")
 
     def close(self) -> None:
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - e.g. the last API usage flush: never fail the caller's close
+                logger.warning("NetSuite client close callback %r failed", callback, exc_info=True)
         if self._owns_session:
             self.session.close()
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when the client closes (API monitoring flushes its last minutes)."""
+        self._close_callbacks.append(callback)
 
     def __enter__(self) -> "NetSuiteClient":
         return self
@@ -456,7 +502,11 @@ class NetSuiteClient:
         timeout: float | tuple[float, float],
     ) -> requests.Response:
         slot = self.limiter.acquire()
+        lease = NO_LEASE
         try:
+            lease = self.budget.acquire()
+            if lease.waited:
+                self.stats.add(budget_waits=1)
             while True:
                 self.stats.add(requests=1)
                 self.stats.observe_in_flight(slot.in_flight)
@@ -467,11 +517,13 @@ class NetSuiteClient:
                         method, url, params=params, json=json, data=data, headers=headers,
                         auth=self.auth, timeout=timeout, allow_redirects=False)
                 except NetSuiteError as exc:  # raised by the auth (OAuth 2.0 token request)
-                    self._record(method, req_path, template, None, started, slot, state, exc.code or type(exc).__name__)
+                    self._record(method, req_path, template, None, started, slot, state, exc.code or type(exc).__name__,
+                                 lease=lease)
                     self._count_error(exc)
                     raise
                 except requests.exceptions.RequestException as exc:
-                    self._record(method, req_path, template, None, started, slot, state, type(exc).__name__)
+                    self._record(method, req_path, template, None, started, slot, state, type(exc).__name__,
+                                 lease=lease)
                     self.stats.add(transport_errors=1, errors=1)
                     reason = self.config.redact(str(exc))
                     if len(reason) > 300:
@@ -482,22 +534,29 @@ class NetSuiteClient:
 
                 status = response.status_code
                 if status < 300:
-                    self._record(method, req_path, template, status, started, slot, state, None)
+                    self._record(method, req_path, template, status, started, slot, state, None, lease=lease)
                     self.stats.add(successes=1)
                     self.limiter.on_success()
                     return response
 
                 error = error_from_response(response, method=method, path=req_path, redact=self.config.redact)
-                self._record(method, req_path, template, status, started, slot, state, error.code)
+                # OAuth 2.0: the access token may have expired early; such a 401 is resent once with a new one.
+                refresh = (isinstance(error, AuthenticationError) and not state.refreshed
+                           and self.auth.handle_unauthorized(response.request))
+                at_budget = isinstance(error, AuthenticationError) and not refresh and self._at_budget(slot, lease)
+                over_limit = isinstance(error, ConcurrencyLimitError) or at_budget
+                self._record(method, req_path, template, status, started, slot, state, error.code, lease=lease,
+                             over_limit=over_limit)
                 self._count_error(error)
+                if over_limit:
+                    self.stats.add(over_limit=1)
                 if isinstance(error, AuthenticationError):
-                    if not state.refreshed and self.auth.handle_unauthorized(response.request):
-                        # OAuth 2.0: the access token may have expired early; resend once with a new one.
+                    if refresh:
                         state.refreshed = True
+                        lease = dataclasses.replace(lease, waited_s=0.0)  # the resend did not wait again
                         self.stats.add(retries=1)
                         logger.debug("401 on %s %s: refreshing the access token and resending", method, req_path)
                         continue
-                    at_budget = self.limiter.was_at_limit(slot)
                     error.at_budget = at_budget
                     if at_budget:
                         self.limiter.on_overload(slot)
@@ -507,7 +566,13 @@ class NetSuiteClient:
                     self.limiter.on_success()  # answered normally: not an overload signal
                 raise error
         finally:
+            self.budget.release(lease)
             self.limiter.release(slot)
+
+    def _at_budget(self, slot: Slot, lease: Lease) -> bool:
+        """Whether the budget was full around this request: this process at its limit, or every
+        slot of the shared budget held (when it was granted, or now)."""
+        return self.limiter.was_at_limit(slot) or lease.waited or self.budget.is_full()
 
     def _count_error(self, error: NetSuiteError) -> None:
         if isinstance(error, ConcurrencyLimitError):
@@ -522,7 +587,8 @@ class NetSuiteClient:
             self.stats.add(client_errors=1, errors=1)
 
     def _record(self, method: str, path: str, template: str, status: int | None, started: float,
-                slot: Slot, state: _CallState, error_code: str | None) -> None:
+                slot: Slot, state: _CallState, error_code: str | None, *, lease: Lease = NO_LEASE,
+                over_limit: bool = False) -> None:
         duration = time.monotonic() - started
         self.stats.add(total_duration_s=duration)
         logger.debug("%s %s -> %s in %.3fs (attempt %d, in flight %d/%d, budget %d)", method, path,
@@ -532,7 +598,8 @@ class NetSuiteClient:
             self._emit(RequestEvent(
                 method=method, path=path, path_template=template, status=status, duration_s=duration,
                 in_flight=slot.in_flight, attempt=state.attempt, error_code=error_code,
-                limit=slot.limit, budget=self.limiter.budget))
+                limit=slot.limit, budget=self.limiter.budget, over_limit=over_limit,
+                budget_wait_s=lease.waited_s))
 
     # -- conveniences --------------------------------------------------------------------------
 
@@ -549,4 +616,4 @@ class NetSuiteClient:
 
 
 __all__ = ["ClientStats", "ConcurrencyLimiter", "NetSuiteClient", "RequestEvent", "RequestHook", "Slot",
-           "path_template_of"]
+           "on_every_new_client", "path_template_of"]

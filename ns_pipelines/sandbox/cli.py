@@ -84,10 +84,19 @@ _PROGRESS = SeedProgress()
 @click.option("--fault-5xx-rate", type=float, default=0.0, help="Share of API requests answered with a 5xx.")
 @click.option("--fault-drop-rate", type=float, default=0.0, help="Share of API requests whose connection is dropped.")
 @click.option("--fault-429-rate", type=float, default=0.0, help="Share of API requests answered 429 under the limit.")
+@click.option("--stripe-port", type=int, default=None,
+              help="Loopback port of the Stripe sandbox served alongside; default --port + 1 (a free one when --port is 0).")
+@click.option("--stripe/--no-stripe", "with_stripe", default=True, show_default=True,
+              help="Also serve the Stripe sandbox, seeded from this NetSuite account (DATA_DIR/stripe.sqlite3).")
+@click.option("--stripe-webhook-url", default=None, help="POST the Stripe sandbox's signed events to this URL.")
+@click.option("--integration-start-days", type=int, default=21, show_default=True,
+              help="Stripe seed: the integration started this many days before the NetSuite seed's today.")
 def sandbox_command(port: int, host: str, scale: str, seed: int, data_dir: Path, credentials_out: Path | None,
                     account_id: str, concurrency_limit: int, over_limit: str, latency_ms: float,
                     latency_per_row_ms: float, timezone: str, date_format: str, notify_url: str | None,
-                    notify_secret: str, fault_5xx_rate: float, fault_drop_rate: float, fault_429_rate: float) -> None:
+                    notify_secret: str, fault_5xx_rate: float, fault_drop_rate: float, fault_429_rate: float,
+                    stripe_port: int | None, with_stripe: bool, stripe_webhook_url: str | None,
+                    integration_start_days: int) -> None:
     """Serve a local NetSuite account (REST, SuiteQL, token auth, limits) with seeded data until stopped.
 
     Point the project, or any other NetSuite client, at it by exporting the variables of the
@@ -105,17 +114,37 @@ def sandbox_command(port: int, host: str, scale: str, seed: int, data_dir: Path,
     server = SandboxServer(data_dir, settings, host=host, port=port, scale=parse_scale(scale), seed=seed,
                            progress=print_progress)
     server.start()
+    stripe_server = None
+    if with_stripe:
+        from .stripe.server import StripeSandboxServer
+
+        if stripe_port is None:
+            stripe_port = port + 1 if port else 0
+        try:
+            stripe_server = StripeSandboxServer(data_dir, netsuite=server, host=host, port=stripe_port, seed=seed,
+                                                integration_start_days=integration_start_days,
+                                                webhook_url=stripe_webhook_url).start()
+        except BaseException:
+            server.stop()
+            raise
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
         if credentials_out:
-            server.write_credentials(credentials_out)
+            from .netsuite.credentials import write_json_0600
+
+            write_json_0600(credentials_out, {**server.environment(),
+                                              **(stripe_server.environment() if stripe_server else {})})
             click.echo(f"credentials written to {credentials_out} (export them: "
                        f"eval \"$(ns-pipelines env {credentials_out})\")")
         click.echo(f"NetSuite sandbox for account {account_id} at {server.base_url}/services/rest "
                    f"(admin API {server.admin_url}); data in {data_dir}. Ctrl-C stops it.")
+        if stripe_server is not None:
+            click.echo(f"Stripe sandbox at {stripe_server.base_url}/v1 (admin API {stripe_server.admin_url}).")
         stop.wait()
     finally:
+        if stripe_server is not None:
+            stripe_server.stop()
         server.stop()
         click.echo("sandbox stopped")

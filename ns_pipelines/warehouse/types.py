@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import DateTime, Numeric
 from sqlalchemy.dialects import sqlite
@@ -52,6 +54,27 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+    def bulk_bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """What `bind_processor(dialect)` returns for a value, faster for the usual one (a
+        datetime already in `timezone.utc`); anything else goes through the full processor.
+        For bulk writes (warehouse/writes.py), which call it for non-null values only."""
+        full = self.dialect_impl(dialect).bind_processor(dialect)
+        assert full is not None
+        utc, datetime_class = dt.timezone.utc, dt.datetime
+        if dialect.name == "sqlite":
+            def process(value: Any) -> Any:
+                if value.__class__ is datetime_class and value.tzinfo is utc:
+                    # astimezone(utc) is the value itself; SQLite's DATETIME text is its ISO form
+                    # with microseconds (the year always four digits), without the offset
+                    return value.isoformat(" ", "microseconds")[:26]
+                return full(value)
+        else:
+            def process(value: Any) -> Any:
+                if value.__class__ is datetime_class and value.tzinfo is utc:
+                    return value  # astimezone(utc) returns the value itself
+                return full(value)
+        return _same_as(full, process, _DATETIME_PROBES)
 
 
 class _SQLiteNumeric(sqlite.NUMERIC):
@@ -118,6 +141,58 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         number = value if isinstance(value, Decimal) else Decimal(str(value))
         return number.quantize(self._quantum, rounding=ROUND_HALF_UP)
+
+    def bulk_bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """What `bind_processor(dialect)` returns for a value, faster for the usual one: a finite
+        Decimal that fits, with (on SQLite) at most SQLITE_EXACT_DIGITS digits whatever its
+        decimals. The same operations as coerce/process_bind_param, without the checks that
+        cannot fail for it; anything else (other types, values near a limit, errors) goes
+        through the full processor. Called for non-null values only (warehouse/writes.py)."""
+        full = self.dialect_impl(dialect).bind_processor(dialect)
+        assert full is not None
+        quantum, limit, decimal_class = self._quantum, self.precision - self.scale, Decimal
+        if dialect.name == "sqlite":
+            # below this adjusted exponent a value quantized to the scale has at most
+            # SQLITE_EXACT_DIGITS digits, so the significant-digits check passes
+            short = min(limit, SQLITE_EXACT_DIGITS - self.scale)
+
+            def process(value: Any) -> Any:
+                if value.__class__ is decimal_class and value.is_finite() and value.adjusted() < limit:
+                    number = value.quantize(quantum, rounding=ROUND_HALF_UP)
+                    if number.adjusted() < short:
+                        return int(number) if number == number.to_integral_value() else float(number)
+                return full(value)
+        else:
+            def process(value: Any) -> Any:
+                if value.__class__ is decimal_class and value.is_finite() and value.adjusted() < limit:
+                    number = value.quantize(quantum, rounding=ROUND_HALF_UP)
+                    if number.adjusted() < limit:
+                        return number
+                return full(value)
+        return _same_as(full, process, _DECIMAL_PROBES)
+
+
+_DATETIME_PROBES = (
+    dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.timezone.utc),
+    dt.datetime(2026, 3, 1, 9, 30, 15, tzinfo=dt.timezone.utc),
+    dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc),
+)
+_DECIMAL_PROBES = (Decimal("0"), Decimal("-0.00"), Decimal("1"), Decimal("1234.5"), Decimal("-0.00005"),
+                   Decimal("99999999.99995"), Decimal("0.1"), Decimal("1E+3"))
+
+
+def _same_as(full: Callable[[Any], Any], fast: Callable[[Any], Any], probes: tuple[Any, ...]) -> Callable[[Any], Any]:
+    """`fast` if it gives what `full` gives (value and type) for the probes, else `full`: a
+    guard against a change in SQLAlchemy's own processors."""
+    for probe in probes:
+        try:
+            expected = full(probe)
+        except (TypeError, ValueError, ArithmeticError):
+            continue
+        got = fast(probe)
+        if type(got) is not type(expected) or got != expected or str(got) != str(expected):
+            return full
+    return fast
 
 
 def Money() -> ExactDecimal:  # noqa: N802 - reads like a type in column definitions

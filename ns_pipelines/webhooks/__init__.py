@@ -5,7 +5,9 @@ turns them into targeted syncs. No Dagster in this package.
 - signature.py  X-NS-Signature: HMAC-SHA256 v1 values, several secrets, five-minute tolerance
 - payload.py    the event body, validated field by field (ChangeEvent, PayloadError)
 - inbox.py      ns_webhook_inbox: store once by event_id, read past a cursor (ids commit in order)
-- app.py        the WSGI app: POST /netsuite/events, GET /health (/stripe/events reserved: 404)
+- group_commit.py  one writer thread: the events of concurrent requests in one transaction, each
+                 request answered only after its batch committed
+- app.py        the WSGI app: POST /netsuite/events, POST /stripe/events (stripe_events.py), GET /health
 - server.py     waitress: threads, timeouts, body and header limits; settings from NS_WEBHOOK_*
 - cli.py        `ns-pipelines webhook-server`
 """

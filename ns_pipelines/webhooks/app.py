@@ -1,7 +1,8 @@
 """The receiver's WSGI app.
 
     POST /netsuite/events   a signed change event -> 202 {"event_id", "duplicate"}
-    POST /stripe/events     reserved for Stripe webhooks: 404 for now
+    POST /stripe/events     a Stripe webhook event (Stripe-Signature) -> 200 (stripe_events.py);
+                            404 while STRIPE_WEBHOOK_SECRET is unset
     GET  /health            200 when the warehouse answers (and the inbox table is there), else 503
 
 A POST /netsuite/events goes, in this order: size (413 over max_body_bytes, before reading),
@@ -26,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 from ns_pipelines.webhooks.inbox import Inbox, WarehouseUnavailable
 from ns_pipelines.webhooks.payload import PayloadError, parse_event
 from ns_pipelines.webhooks.signature import SIGNATURE_HEADER, TOLERANCE_SECONDS, SignatureError, verify
+from ns_pipelines.webhooks.stripe_events import receive_stripe_event
 
 log = logging.getLogger("ns_pipelines.webhooks")
 
@@ -56,7 +58,7 @@ class WebhookApp:
 
     def __init__(self, inbox: Inbox, secrets: Sequence[str], *, account_id: str | None = None,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, tolerance: int = TOLERANCE_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, stripe_secrets: Sequence[str] | None = None) -> None:
         if not secrets:
             raise ValueError("the webhook receiver needs at least one secret")
         self.inbox = inbox
@@ -65,6 +67,11 @@ class WebhookApp:
         self.max_body_bytes = int(max_body_bytes)
         self.tolerance = int(tolerance)
         self.clock = clock
+        if stripe_secrets is None:
+            from ns_pipelines.stripe.config import webhook_secrets_from_env
+
+            stripe_secrets = webhook_secrets_from_env()
+        self.stripe_secrets = list(stripe_secrets)  # empty: /stripe/events answers 404
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -84,7 +91,9 @@ class WebhookApp:
                 return _json({"error": "method_not_allowed", "message": "use POST"}, 405, {"Allow": "POST"})
             return self.netsuite_event(request)
         if path == STRIPE_PATH:
-            return _error(404, "not_found", "Stripe events are not received here yet")
+            if request.method != "POST":
+                return _json({"error": "method_not_allowed", "message": "use POST"}, 405, {"Allow": "POST"})
+            return self.stripe_event(request)
         if path == HEALTH_PATH:
             if request.method not in ("GET", "HEAD"):
                 return _json({"error": "method_not_allowed", "message": "use GET"}, 405, {"Allow": "GET, HEAD"})
@@ -147,3 +156,14 @@ class WebhookApp:
                  event.event, "duplicate, already stored" if stored.duplicate else f"stored as inbox id {stored.inbox_id}",
                  (time.perf_counter() - started) * 1000)
         return _json({"event_id": event.event_id, "duplicate": stored.duplicate}, 202)
+
+    def stripe_event(self, request: Request) -> Response:
+        if not self.stripe_secrets:
+            return _error(404, "not_found", "Stripe events are not received here: STRIPE_WEBHOOK_SECRET is not set")
+        try:
+            raw = self._body(request)
+        except BodyTooLarge:
+            return _error(413, "body_too_large", f"body is larger than {self.max_body_bytes} bytes")
+        status, body = receive_stripe_event(raw, request.headers.get("Stripe-Signature"), self.stripe_secrets,
+                                            self.inbox, request.remote_addr or "-")
+        return _json(body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None)

@@ -13,10 +13,11 @@ behind one asyncore loop that buffers each request before a worker sees it).
 | NETSUITE_ACCOUNT_ID | (any) | events from another account are refused (400) |
 | NS_WAREHOUSE_URL | sqlite .data/warehouse.sqlite3 | where the inbox table lives |
 | NS_WEBHOOK_HOST / NS_WEBHOOK_PORT | 127.0.0.1 / 8787 | where to listen (0.0.0.0 behind a proxy or in a container) |
-| NS_WEBHOOK_THREADS | 8 | worker threads (requests handled at once; each holds a DB connection) |
+| NS_WEBHOOK_THREADS | 32 | worker threads: requests handled at once; a waiting request holds one, and all share one writer thread (group commit), so more threads mean larger batches |
 | NS_WEBHOOK_MAX_BODY_BYTES | 65536 | larger bodies get 413 |
 | NS_WEBHOOK_CHANNEL_TIMEOUT_SECONDS | 30 | idle or stalled connections are closed after this long |
 | NS_WEBHOOK_CONNECTION_LIMIT | 200 | open connections at once; more wait in the listen backlog |
+| NS_WEBHOOK_STORE_TIMEOUT_SECONDS | 5 | how long a write waits for a locked warehouse before the events get 503 |
 
 Limits: a body up to max_body_bytes gets the app's JSON 413; waitress itself cuts off anything
 past 4x that without buffering it (its own 413). Headers are capped at 16 KiB. TLS is a reverse
@@ -33,7 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ns_pipelines.webhooks.app import DEFAULT_MAX_BODY_BYTES, WebhookApp
-from ns_pipelines.webhooks.inbox import Inbox
+from ns_pipelines.webhooks.inbox import DEFAULT_STORE_TIMEOUT_S, Inbox
 from ns_pipelines.webhooks.payload import expected_account
 from ns_pipelines.webhooks.signature import secrets_from_env
 
@@ -49,6 +50,7 @@ ENV = {
     "max_body_bytes": "NS_WEBHOOK_MAX_BODY_BYTES",
     "channel_timeout": "NS_WEBHOOK_CHANNEL_TIMEOUT_SECONDS",
     "connection_limit": "NS_WEBHOOK_CONNECTION_LIMIT",
+    "store_timeout": "NS_WEBHOOK_STORE_TIMEOUT_SECONDS",
 }
 
 
@@ -56,16 +58,19 @@ ENV = {
 class ReceiverSettings:
     host: str = "127.0.0.1"
     port: int = 8787
-    threads: int = 8
+    threads: int = 32
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     channel_timeout: int = 30
     connection_limit: int = 200
     trusted_proxy: str | None = None  # e.g. "127.0.0.1" or "*" behind a TLS-terminating proxy
+    store_timeout: float = DEFAULT_STORE_TIMEOUT_S  # SQLite busy timeout / PostgreSQL lock_timeout of a write
 
     def __post_init__(self) -> None:
         for name in ("threads", "max_body_bytes", "channel_timeout", "connection_limit"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{ENV[name]} must be a positive integer")
+        if not float(self.store_timeout) > 0:
+            raise ValueError(f"{ENV['store_timeout']} must be a positive number of seconds")
         if not 0 <= int(self.port) <= 65535:
             raise ValueError(f"{ENV['port']} must be a TCP port (0-65535)")
 
@@ -79,6 +84,11 @@ class ReceiverSettings:
             if raw:
                 if f.name == "host":
                     values[f.name] = raw
+                elif f.name == "store_timeout":
+                    try:
+                        values[f.name] = float(raw)
+                    except ValueError:
+                        raise ValueError(f"{var} must be a number of seconds, got {raw!r}") from None
                 else:
                     try:
                         values[f.name] = int(raw)
@@ -110,7 +120,8 @@ def build_app(settings: ReceiverSettings, *, warehouse_url: str | None = None,
     """The app from the environment: secrets (required), account, warehouse (connected lazily:
     the receiver starts, and answers 503, while the database is down)."""
     secrets = secrets_from_env(environ)
-    inbox = Inbox(warehouse_url, pool_size=settings.threads)
+    # Only the group-commit writer and /health use connections: a small pool is enough.
+    inbox = Inbox(warehouse_url, pool_size=2, store_timeout=settings.store_timeout)
     return WebhookApp(inbox, secrets, account_id=expected_account(environ), max_body_bytes=settings.max_body_bytes)
 
 

@@ -28,6 +28,11 @@ changed), and netsuite/deleted_records, which runs its usual incremental pass:
       netsuite_raw_tables:
         config:
           record_ids: {invoice: [1234, 1240], customer: [87]}
+
+Two more uses of the same step (defs/schedules/): `mode: redundancy` (netsuite_redundancy_job)
+compares every record's id and lastmodifieddate with NetSuite, repairs the drift and evaluates
+the `redundancy_drift` checks; `customer_ids: [...]` (netsuite_customer_resync_job) re-reads those
+customers with all their transactions and applications.
 """
 
 import time
@@ -47,12 +52,16 @@ OP_NAME = "netsuite_raw_tables"
 
 
 class SyncConfig(dg.Config):
-    """How far back to read: `incremental` from each table's cursor (minus the overlap window), or
-    `full` to re-read every record of the selected types and rewrite their rows and cursors."""
+    """How far back to read: `incremental` from each table's cursor (minus the overlap window),
+    `full` to re-read every record of the selected types and rewrite their rows and cursors, or
+    `redundancy` to compare every id and lastmodifieddate with NetSuite and repair the drift
+    (netsuite_redundancy_job)."""
 
-    mode: Literal["incremental", "full"] = "incremental"
+    mode: Literal["incremental", "full", "redundancy"] = "incremental"
     # Record type -> internal ids: re-read exactly those records (targeted; no cursor moves).
     record_ids: Optional[dict[str, list[int]]] = None
+    # Customers to re-read with all their transactions and applications (netsuite_customer_resync_job).
+    customer_ids: Optional[list[int]] = None
 
 
 def _raw(name: str, table: Table, description: str, deps: Sequence[dg.AssetSpec] = ()) -> dg.AssetSpec:
@@ -125,6 +134,18 @@ RAW_ASSETS: dict[str, tuple[dg.AssetSpec, Table]] = {
     "deletedrecord": (deleted_records, wh.deleted_records),
 }
 RECORD_TYPE_BY_KEY = {spec.key: record_type for record_type, (spec, _) in RAW_ASSETS.items()}
+# Evaluated only by a `mode: redundancy` run (netsuite_redundancy_job, defs/schedules/redundancy.py);
+# other runs do not yield it, so it has no result there.
+DRIFT_CHECK_NAME = "redundancy_drift"
+DRIFT_CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        DRIFT_CHECK_NAME, asset=spec.key,
+        description="The daily redundancy comparison found no drift between NetSuite and the warehouse (missing, "
+        "stale or vanished records). Warns when it did: the incremental sync or the change events missed "
+        "something (the run has already repaired it; counts and sample ids in the metadata).",
+    )
+    for spec, _ in RAW_ASSETS.values()
+]
 # Record type -> the record types its table depends on (the specs' deps among the raw tables).
 UPSTREAM = {
     record_type: {RECORD_TYPE_BY_KEY[dep.asset_key] for dep in spec.deps if dep.asset_key in RECORD_TYPE_BY_KEY}
@@ -206,6 +227,7 @@ def materialization(
 @dg.multi_asset(
     name=OP_NAME,
     specs=[spec for spec, _ in RAW_ASSETS.values()],
+    check_specs=DRIFT_CHECK_SPECS,
     can_subset=True,
     pool=NETSUITE_POOL,
     description="Sync the selected NetSuite record types into their raw tables, concurrently on one "
@@ -222,9 +244,22 @@ def netsuite_raw_tables(
     selected = context.selected_asset_keys
     record_types = [rt for rt, (spec, _) in RAW_ASSETS.items() if spec.key in selected]
     if config.record_ids is not None:
-        if config.mode != "incremental":
-            raise dg.Failure(description=f"record_ids (a targeted sync) cannot be combined with mode {config.mode}")
+        if config.mode != "incremental" or config.customer_ids is not None:
+            raise dg.Failure(description="record_ids (a targeted sync) cannot be combined with customer_ids or "
+                             f"mode {config.mode}")
         yield from _targeted(context, config.record_ids, record_types, netsuite, warehouse)
+        return
+    if config.customer_ids is not None:
+        from ns_pipelines.defs.schedules.customer_resync import customer_resync_materializations
+
+        if config.mode != "incremental":
+            raise dg.Failure(description=f"customer_ids (a resync) cannot be combined with mode {config.mode}")
+        yield from customer_resync_materializations(context, config.customer_ids, record_types, netsuite, warehouse)
+        return
+    if config.mode == "redundancy":
+        from ns_pipelines.defs.schedules.redundancy import redundancy_materializations
+
+        yield from redundancy_materializations(context, record_types, netsuite, warehouse)
         return
     context.log.info(f"syncing {', '.join(record_types)} ({config.mode})")
     order = _DependencyOrder(record_types)

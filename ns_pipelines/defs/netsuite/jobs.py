@@ -14,9 +14,12 @@ from __future__ import annotations
 import dagster as dg
 
 from ns_pipelines.defs.metadata import RAW_GROUP, RECEIVABLES_GROUP
-from ns_pipelines.defs.netsuite.assets import netsuite_raw_tables
+from ns_pipelines.defs.netsuite.assets import DRIFT_CHECK_SPECS, netsuite_raw_tables
 
-SYNC_SELECTION = dg.AssetSelection.groups(RAW_GROUP, RECEIVABLES_GROUP)
+# The redundancy checks belong to netsuite_redundancy_job (defs/schedules/redundancy.py): only a
+# redundancy run evaluates them, and a checks-only job must not run the raw step for them.
+DRIFT_CHECKS = dg.AssetSelection.checks(*[spec.key for spec in DRIFT_CHECK_SPECS])
+SYNC_SELECTION = dg.AssetSelection.groups(RAW_GROUP, RECEIVABLES_GROUP) - DRIFT_CHECKS
 
 netsuite_sync_job = dg.define_asset_job(
     "netsuite_sync_job",
@@ -44,7 +47,7 @@ netsuite_full_resync_job = dg.define_asset_job(
 
 warehouse_checks_job = dg.define_asset_job(
     "warehouse_checks_job",
-    selection=dg.AssetSelection.all_asset_checks(),
+    selection=dg.AssetSelection.all_asset_checks() - DRIFT_CHECKS,
     description="Run every asset check (keys, references, balances, freshness) without syncing.",
 )
 

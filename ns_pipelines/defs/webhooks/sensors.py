@@ -14,6 +14,12 @@ no NetSuite call (sensors bypass the netsuite_api pool, and a tick has 60 s).
   harmless (targeted reads are idempotent). Do not move the cursor back to replay events: keys
   already used are never launched again; launch netsuite_change_events_job by hand instead.
 - An unreadable warehouse fails the tick without moving the cursor; the next tick retries.
+- Batching under load: while a run it requested is still in the run queue, a tick requests
+  nothing and leaves the cursor: events accumulate and the next run takes them all. Runs that
+  take longer than the interval would otherwise queue up one per tick and the delay from a
+  change to the warehouse would grow without bound (measured by `ns-pipelines bench latency`).
+  A run already launched (starting or executing) does not hold the next one back: its process
+  start overlaps the previous run.
 
 Interval: NS_WEBHOOK_SENSOR_INTERVAL_SECONDS (default 15), read when the code location loads. A
 busy account raises it: fewer, larger runs. Default status RUNNING (decision): the inbox stays
@@ -75,6 +81,19 @@ def parse_cursor(cursor: str | None) -> int:
     return value
 
 
+WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
+
+
+def _runs_waiting_to_start(context: dg.SensorEvaluationContext) -> str | None:
+    """The id of a change-events run still in the run queue, if any (None without an instance: tests)."""
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
+    runs = instance.get_runs(dg.RunsFilter(tags=TRIGGER_TAGS, statuses=WAITING_STATUSES), limit=1)
+    return runs[0].run_id if runs else None
+
+
 netsuite_change_events_job = dg.define_asset_job(
     "netsuite_change_events_job",
     selection=SYNC_SELECTION,
@@ -99,6 +118,10 @@ def netsuite_change_events_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
     after = parse_cursor(context.cursor)
+    waiting = _runs_waiting_to_start(context)
+    if waiting:
+        return dg.SkipReason(f"run {waiting} of the previous events is still queued; new events wait for the "
+                             f"next tick (after inbox id {after})")
     events = read_events(warehouse.engine, after=after, limit=batch_size())
     if not events:
         return dg.SkipReason(f"no change events after inbox id {after}")

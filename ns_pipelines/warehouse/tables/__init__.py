@@ -1,7 +1,8 @@
 """Warehouse tables. Importing this package registers every table on `metadata`."""
+# Modules imported only to register their tables: inbox, monitoring, stripe, reconciliation, writeback.
+from ns_pipelines.warehouse.tables import inbox, monitoring, reconciliation, stripe, writeback  # noqa: F401
 from ns_pipelines.warehouse.tables.ar import aging, customer_balances, open_items
 from ns_pipelines.warehouse.tables.common import metadata
-from ns_pipelines.warehouse.tables.inbox import webhook_inbox  # noqa: F401 - registers ns_webhook_inbox
 from ns_pipelines.warehouse.tables.netsuite import (
     TABLES_BY_RECORD_TYPE,
     credit_memos,

@@ -36,7 +36,11 @@ webhook_inbox = Table(
         "record_type", String(64), nullable=False,
         comment="NetSuite record type of the changed record (customer, invoice, customerpayment, ...).",
     ),
-    Column("record_id", BigInteger, nullable=False, comment="NetSuite internal id of the changed record."),
+    Column("record_id", BigInteger, comment="NetSuite internal id of the changed record (null for Stripe events)."),
+    Column(
+        "object_id", String(255),
+        comment="Stripe id of the object the event is about (data.object.id: ch_..., po_...); null for NetSuite.",
+    ),
     Column("event", String(16), nullable=False, comment="What happened: create, edit, xedit (inline edit) or delete."),
     Column(
         "occurred_at", UTCDateTime, nullable=False,

@@ -69,13 +69,16 @@ def ensure_pool_limit(instance: object | None = None) -> int | None:
 @click.option("--scale", default="small", show_default=True, help="Seeded data when the account is new.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--credentials-out", type=click.Path(path_type=Path), default=DEFAULT_CREDENTIALS, show_default=True,
-              help="Where to write the sandbox's NETSUITE_* variables (mode 0600).")
+              help="Where to write the sandboxes' NETSUITE_* and STRIPE_* variables (mode 0600).")
 def dev_command(port: int, sandbox_port: int, data_dir: Path, scale: str, seed: int, credentials_out: Path) -> None:
-    """Serve the sandbox and run `dagster dev` against it; Ctrl-C stops both."""
+    """Serve the NetSuite and Stripe sandboxes and run `dagster dev` against them; Ctrl-C stops all."""
     import dagster as dg
 
+    from ns_pipelines.demo import configure_sandbox_writeback
     from ns_pipelines.sandbox.cli import parse_scale, print_progress
+    from ns_pipelines.sandbox.netsuite.credentials import write_json_0600
     from ns_pipelines.sandbox.netsuite.server import SandboxServer
+    from ns_pipelines.sandbox.stripe.server import StripeSandboxServer
 
     root = project_root()
     home = prepare_dagster_home()
@@ -83,20 +86,25 @@ def dev_command(port: int, sandbox_port: int, data_dir: Path, scale: str, seed: 
         pool_limit = ensure_pool_limit(instance)
     server = SandboxServer(data_dir, port=sandbox_port, scale=parse_scale(scale), seed=seed, progress=print_progress)
     server.start()
+    stripe = StripeSandboxServer(data_dir, netsuite=server, seed=seed)
     try:
-        server.write_credentials(credentials_out)
-        env = {**os.environ, **server.environment(), "DAGSTER_HOME": str(home)}
-        click.echo(f"NetSuite sandbox for account {server.settings.account_id} at {server.base_url} "
-                   f"(data in {data_dir}; credentials in {credentials_out}).")
+        stripe.start()
+        write_json_0600(credentials_out, {**server.environment(), **stripe.environment()})
+        os.environ.update({**server.environment(), **stripe.environment()})
+        configure_sandbox_writeback(server, stripe)  # as `make demo`: writing back into the sandbox is on
+        env = {**os.environ, "DAGSTER_HOME": str(home)}
+        click.echo(f"NetSuite sandbox for account {server.settings.account_id} at {server.base_url}, Stripe "
+                   f"sandbox at {stripe.base_url} (data in {data_dir}; credentials in {credentials_out}).")
         click.echo(f"DAGSTER_HOME={home}; pool {NETSUITE_POOL} limit {pool_limit}.")
-        click.echo(f"Starting Dagster at http://127.0.0.1:{port}: launch netsuite_sync_job (Jobs) or "
-                   "'Materialize all' in the asset graph. Ctrl-C stops Dagster and the sandbox.")
+        click.echo(f"Starting Dagster at http://127.0.0.1:{port}: launch sync_reconcile_writeback_job (Jobs) or "
+                   "'Materialize all' in the asset graph. Ctrl-C stops Dagster and the sandboxes.")
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster) if dagster.exists() else "dagster", "dev", "-w", "workspace.yaml", "-p", str(port)]
         _run_until_stopped(command, env=env, cwd=root)
     finally:
+        stripe.stop()
         server.stop()
-        click.echo("sandbox stopped")
+        click.echo("sandboxes stopped")
 
 
 def _run_until_stopped(command: list[str], *, env: dict[str, str], cwd: Path) -> int:

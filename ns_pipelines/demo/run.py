@@ -58,7 +58,7 @@ def run_demo(data_dir: Path, scale: str | int = "small", seed: int = 42) -> None
         os.environ.update(stripe.environment())
         click.echo(f"NetSuite sandbox for account {server.settings.account_id} at {server.base_url}, Stripe "
                    f"sandbox at {stripe.base_url}; their NETSUITE_* and STRIPE_* variables are set for this process.")
-        bank_subsidiary = _turn_writeback_on(server, stripe)
+        bank_subsidiary = configure_sandbox_writeback(server, stripe)
         engine = warehouse.engine
         synced_before = _synced_record_types(engine)
         if synced_before:
@@ -104,7 +104,7 @@ def run_demo(data_dir: Path, scale: str | int = "small", seed: int = 42) -> None
         raise click.ClickException("a Dagster run failed (see the steps above)")
 
 
-def _turn_writeback_on(server: SandboxServer, stripe: StripeSandboxServer) -> int | None:
+def configure_sandbox_writeback(server: SandboxServer, stripe: StripeSandboxServer) -> int | None:
     """The demo writes back into its sandbox: writing on, with the sandbox account's own accounts and
     the Stripe account's integration start date. Stripe pays out to the bank accounts of the
     subsidiary most Stripe customers belong to; returns that subsidiary."""
@@ -136,7 +136,7 @@ def _turn_writeback_on(server: SandboxServer, stripe: StripeSandboxServer) -> in
     chosen = {name: value for name, value in defaults.items() if not os.environ.get(name)}
     os.environ.update(chosen)
     if chosen:
-        click.echo("Writing back into the sandbox is on for the demo: " + ", ".join(
+        click.echo("Writing back into the sandbox is on (as in `make demo`): " + ", ".join(
             f"{name}={value}" for name, value in chosen.items()))
     return subsidiary
 

@@ -99,9 +99,14 @@ def stripe_payment_and_payout(server: SandboxServer, stripe: StripeSandboxServer
     paid = _stripe_admin(stripe, "POST", "/payments", {"invoice_ids": [invoice]})
     _stripe_admin(stripe, "POST", "/clock", {"advance_seconds": 3 * 86400})
     payout = _stripe_admin(stripe, "POST", "/payouts", {"currency": currency.lower(), "paid": True})
-    return [f"invoiced {customer['entityid']} {amount:,.2f} {currency} (invoice {invoice}) in NetSuite",
+    why = "" if amount == BASE_INVOICE else (" (sized to cover the negative Stripe balance that chargebacks and "
+                                             "late ACH failures left, so the payout has something to pay out)")
+    return [f"invoiced {customer['entityid']} {amount:,.2f} {currency} (invoice {invoice}) in NetSuite{why}",
             f"the customer paid it by card in Stripe (charge {(paid.get('charge') or {}).get('id')})",
             f"three days later Stripe paid out the available {currency} balance (payout {payout.get('id')})"]
+
+
+BASE_INVOICE = Decimal(480)
 
 
 def _invoice_amount(stripe: StripeSandboxServer, currency: str) -> Decimal:
@@ -110,7 +115,7 @@ def _invoice_amount(stripe: StripeSandboxServer, currency: str) -> Decimal:
     balance = stripe.client().v1.balance.retrieve()
     total = sum(b.amount for b in [*balance.available, *balance.pending] if b.currency == currency.lower())
     deficit_hundreds = -(-max(0, -total) * 105 // 100 // 10000)  # minor units -> hundreds, rounded up
-    return Decimal(480 + 100 * deficit_hundreds)
+    return BASE_INVOICE + 100 * deficit_hundreds
 
 
 def _stripe_admin(stripe: StripeSandboxServer, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -27,11 +27,12 @@ def sync_report(result: Any, order: list[str], engine: Engine, warehouse: Any, s
     for key, meta in materialized.items():
         table = _table_name(key)
         rows = _meta_value(meta, "dagster/row_count", 0)
-        if key.startswith("netsuite/"):
+        if key.startswith(("netsuite/", "stripe/")):
             r, w = _meta_value(meta, "ns/rows_read", 0), _meta_value(meta, "ns/rows_written", 0)
             d = _meta_value(meta, "ns/rows_soft_deleted", 0)
-            read, written = read + r, written + w
-            requests_made += _meta_value(meta, "ns/requests", 0)
+            if key.startswith("netsuite/"):
+                read, written = read + r, written + w
+                requests_made += _meta_value(meta, "ns/requests", 0)
             click.echo(f"{key:<34}{table:<36}{rows:>9,}{r:>8,}{w:>9,}{d:>9,}  {_meta_value(meta, 'ns/mode', '')}")
         else:
             click.echo(f"{key:<34}{table:<36}{rows:>9,}{'':>8}{'':>9}{'':>9}  rebuilt")

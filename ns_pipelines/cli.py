@@ -14,12 +14,24 @@ from .webhooks.cli import webhook_server_command
 from .writeback.cli import refund_credit_memo_command, writeback_group
 
 
+# Commands that call the configured NetSuite account (the demo, dev and sandbox commands talk to
+# their own sandboxes and must not record into a configured warehouse).
+MONITORED_COMMANDS = {"check-connection", "resync-customer", "writeback", "refund-credit-memo"}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ns-pipelines: NetSuite and Stripe accounts-receivable sync for Dagster, with a local sandbox.
 
     Every command reads the NETSUITE_* environment variables (see `ns-pipelines env`).
     """
+    if ctx.invoked_subcommand in MONITORED_COMMANDS:
+        from .monitoring.monitor import monitoring_new_clients
+
+        # Their NetSuite calls count in ns_netsuite_api_usage like those of Dagster runs (written to
+        # NS_WAREHOUSE_URL's warehouse when it has the table; NS_API_USAGE=off turns it off).
+        ctx.with_resource(monitoring_new_clients(f"ns-pipelines {ctx.invoked_subcommand}"))
 
 
 @main.command("env")

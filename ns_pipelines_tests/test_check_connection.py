@@ -28,6 +28,35 @@ def test_ok_with_the_governance_limits(server: SandboxServer, monkeypatch: pytes
     assert server.environment()["NETSUITE_TOKEN_SECRET"] not in result.output
 
 
+def test_the_command_records_its_api_usage_and_only_while_it_runs(
+        server: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from ns_pipelines.monitoring import read_usage
+    from ns_pipelines.netsuite import NetSuiteClient
+    from ns_pipelines.netsuite.transport import _new_client_callbacks
+    from ns_pipelines.warehouse import create_warehouse_engine, upgrade_warehouse
+
+    url = f"sqlite:///{tmp_path / 'usage.sqlite3'}"
+    engine = create_warehouse_engine(url)
+    upgrade_warehouse(engine)
+    for key, value in server.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("NS_WAREHOUSE_URL", url)
+    callbacks = list(_new_client_callbacks)
+
+    result = CliRunner().invoke(main, ["check-connection"])
+
+    assert result.exit_code == 0, result.output
+    usage = read_usage(engine, dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10))
+    assert usage and all(row.source.startswith("ns-pipelines check-connection") for row in usage)
+    assert sum(row.requests for row in usage) >= 2  # the SuiteQL query and the governance limits
+    assert _new_client_callbacks == callbacks  # later clients in this process are not monitored
+    with NetSuiteClient.from_env(server.environment()) as client:
+        assert not client._hooks  # noqa: SLF001
+    engine.dispose()
+
+
 def test_revoked_token_says_how_to_reconnect(server: SandboxServer) -> None:
     env = server.environment()
     requests.post(f"{server.admin_url}/tokens/revoke", json={"token_id": env["NETSUITE_TOKEN_ID"]},

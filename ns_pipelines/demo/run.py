@@ -78,7 +78,7 @@ def run_demo(data_dir: Path, scale: str | int = "small", seed: int = 42) -> None
         check_count = sum(len(list(c.check_specs)) for c in checks)
         click.echo(f"Materializing {len(asset_keys)} assets and running {check_count} checks through Dagster "
                    f"(instance in {home}), in rounds until a round writes nothing to NetSuite ...")
-        resources = {"netsuite": NetSuiteResource.from_env_vars(), "warehouse": warehouse,
+        resources = {"netsuite": NetSuiteResource.from_env_vars(usage_warehouse=warehouse), "warehouse": warehouse,
                      "stripe": StripeResource.from_env_vars()}
         results: list[Any] = []
         seconds: list[float] = []

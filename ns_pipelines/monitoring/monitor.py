@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from sqlalchemy import Engine, inspect
 
 from ns_pipelines.monitoring.store import merge_usage
 from ns_pipelines.monitoring.usage import UsageRecorder
-from ns_pipelines.netsuite.transport import NetSuiteClient, on_every_new_client
+from ns_pipelines.netsuite.transport import NetSuiteClient, on_every_new_client, stop_calling_on_new_clients
 from ns_pipelines.warehouse.engine import create_warehouse_engine, resolve_warehouse_url
 from ns_pipelines.warehouse.tables.monitoring import api_usage
 
@@ -209,6 +210,20 @@ def monitor_every_client(label: str | None = None) -> None:
     on_every_new_client(lambda client: monitor_client(client, label=label))
 
 
+@contextmanager
+def monitoring_new_clients(label: str | None = None) -> Iterator[None]:
+    """Monitor every NetSuite client created inside the block (a command's invocation); clients
+    created after it are left alone, so a test process running commands is not monitored for good."""
+    def attach(client: NetSuiteClient) -> None:
+        monitor_client(client, label=label)
+
+    on_every_new_client(attach)
+    try:
+        yield
+    finally:
+        stop_calling_on_new_clients(attach)
+
+
 def dispose_engines() -> None:
     """Close the cached warehouse engines (tests; a process about to fork)."""
     with _engines_lock:
@@ -217,4 +232,5 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-__all__ = ["UsageMonitor", "UsageSettings", "dispose_engines", "monitor_client", "monitor_every_client", "source_name"]
+__all__ = ["UsageMonitor", "UsageSettings", "dispose_engines", "monitor_client", "monitor_every_client",
+           "monitoring_new_clients", "source_name"]

@@ -98,6 +98,14 @@ def on_every_new_client(callback: Callable[["NetSuiteClient"], None]) -> None:
     _new_client_callbacks.append(callback)
 
 
+def stop_calling_on_new_clients(callback: Callable[["NetSuiteClient"], None]) -> None:
+    """Undo on_every_new_client(callback) (a no-op if it is not registered)."""
+    try:
+        _new_client_callbacks.remove(callback)
+    except ValueError:
+        pass
+
+
 class ClientStats:
     """Counters of one client (thread-safe). Read attributes directly or take a `snapshot()`."""
 

@@ -50,9 +50,11 @@ def resource_environment(netsuite: NetSuiteResource) -> dict[str, str]:
     "and the reconnect steps. Launches no run.",
 )
 def netsuite_connection_sensor(context: dg.SensorEvaluationContext, netsuite: NetSuiteResource) -> dg.SkipReason:
+    from ns_pipelines.monitoring.monitor import monitoring_new_clients
     from ns_pipelines.netsuite.health import check_connection
 
-    report = check_connection(resource_environment(netsuite))
+    with monitoring_new_clients("netsuite_connection_sensor"):  # its two requests count in the API usage
+        report = check_connection(resource_environment(netsuite))
     text = "\n".join(report.lines())
     if not report.ok:
         context.log.error(text)

@@ -266,20 +266,20 @@ def test_no_warehouse_no_table_no_monitoring(slow_sandbox: SandboxServer, tmp_pa
 
 
 def test_a_command_monitors_every_client_and_flushes_at_exit(slow_sandbox: SandboxServer, tmp_path: Path) -> None:
-    """monitor_every_client() in a separate process (it is process-wide); the process never closes
-    its client: the minutes are written when it exits."""
+    """monitoring_new_clients() in a separate process, as a command's entry point uses it; the process
+    never closes its client: the minutes are written when it exits."""
     import subprocess
     import sys
 
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
     engine = create_warehouse_engine(url)
     upgrade_warehouse(engine)
-    code = ("from ns_pipelines.monitoring import monitor_every_client\n"
+    code = ("from ns_pipelines.monitoring import monitoring_new_clients\n"
             "from ns_pipelines.netsuite import NetSuiteClient, NetSuiteConfig\n"
-            "monitor_every_client('my-command')\n"
-            "client = NetSuiteClient(NetSuiteConfig.from_env())\n"
-            "for _ in range(3):\n"
-            "    client.suiteql.query_page('SELECT id FROM customer', limit=1)\n")
+            "with monitoring_new_clients('my-command'):\n"
+            "    client = NetSuiteClient(NetSuiteConfig.from_env())\n"
+            "    for _ in range(3):\n"
+            "        client.suiteql.query_page('SELECT id FROM customer', limit=1)\n")
     env = {**os.environ, **slow_sandbox.environment(), "NS_WAREHOUSE_URL": url, "NS_BUDGET_DIR": str(tmp_path / "b")}
     env.pop("NS_API_USAGE", None)
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,

@@ -153,6 +153,25 @@ def oauth_params(header: str) -> dict[str, str]:
     return {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
 
 
+def run_threads(threads: int, times: int, call: Callable[[], Any]) -> list[BaseException]:
+    """`call()` `times` times in each of `threads` threads at once; what the threads raised."""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(times):
+                call()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return errors
+
+
 # ============================================================================================
 # config.py
 
@@ -729,20 +748,7 @@ def test_limiter_blocks_at_the_adaptive_limit() -> None:
 def test_client_never_exceeds_its_budget_across_threads() -> None:
     client, fake = fake_client(lambda r: ok({"ok": True}), delay=0.01)
     assert client.config.concurrency == 3
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for _ in range(5):
-                client.get("/services/rest/system/v1/governanceLimits")
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(10, 5, lambda: client.get("/services/rest/system/v1/governanceLimits"))
     assert not errors
     assert fake.peak == 3
     assert client.stats.peak_in_flight == 3
@@ -829,20 +835,7 @@ def test_401_while_other_threads_fill_the_budget_is_retried() -> None:
         return (401, NS_401) if n % 4 == 0 else ok({"ok": 1})
 
     client, fake = fake_client(handler, delay=0.01)
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for _ in range(4):
-                client.get("/x")
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(6, 4, lambda: client.get("/x"))
     assert not errors
     assert client.stats.auth_retries >= 1
 
@@ -1224,23 +1217,11 @@ def test_sandbox_server_errors_and_dropped_connections_are_retried(clean_stats: 
 def test_sandbox_concurrency_budget_is_never_exceeded(clean_stats: Any) -> None:
     server = clean_stats
     client, _ = sandbox_client(server, concurrency=3)
-    errors: list[BaseException] = []
     call = (lambda: client.suiteql.query_page("SELECT id FROM customer", limit=5)) if _has_suiteql_engine() \
         else client.records.governance_limits
 
-    def work() -> None:
-        try:
-            for _ in range(4):
-                call()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
     with sandbox_settings(server, latency_ms=25.0, concurrency_limit=5):
-        threads = [threading.Thread(target=work) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = run_threads(10, 4, call)
     assert not errors
     stats = _sandbox_stats(server)
     assert stats["concurrency"]["peak"] <= 3
@@ -1253,21 +1234,8 @@ def test_sandbox_slow_401_at_the_budget_is_retried(clean_stats: Any) -> None:
     # INVALID_LOGIN. The client was at its budget, so it backs off and retries, and slows down.
     server = clean_stats
     client, _ = sandbox_client(server, concurrency=3)
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for _ in range(3):
-                client.records.governance_limits()
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
     with sandbox_settings(server, latency_ms=30.0, concurrency_limit=2, over_limit_mode="401"):
-        threads = [threading.Thread(target=work) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = run_threads(6, 3, client.records.governance_limits)
     assert not errors
     assert _sandbox_stats(server)["rejected_over_limit_401"] == client.stats.auth_errors > 0
     assert client.stats.auth_retries == client.stats.auth_errors

@@ -2,18 +2,14 @@
 killed between a NetSuite write and its log row, and connections the sandbox drops."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine, update
 
-from ns_pipelines.netsuite import NetSuiteClient
+from ns_pipelines.netsuite import NetSuiteClient, RecordService
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.warehouse.tables.writeback import writeback_plan
 from ns_pipelines.writeback.apply import Applier
 from ns_pipelines.writeback.model import PlannedWrite
-from ns_pipelines.writeback.netsuite_io import ExactRecordService
 from ns_pipelines.writeback.plan_store import pending_writes, save_plan
 from ns_pipelines.writeback.planner import plan_writes
 from ns_pipelines.writeback.references import load_references
@@ -21,12 +17,13 @@ from ns_pipelines_tests.test_writeback_scenarios import (
     USD_CUSTOMER,
     by_external_id,
     duplicate_external_ids,
+    engine,  # noqa: F401 - fixture
     log_rows,
     make_client,
-    make_engine,
     make_invoice,
     payment,
     plan_rows,
+    server,  # noqa: F401 - fixture
     settings,
     truth,
 )
@@ -36,19 +33,6 @@ CHARGES = 12
 
 class Killed(Exception):
     """Stands for the process dying."""
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    with SandboxServer(tmp_path / "sandbox", scale="tiny", seed=42) as srv:
-        yield srv
-
-
-@pytest.fixture
-def engine(fresh_warehouse_url: str) -> Iterator[Engine]:
-    eng = make_engine(fresh_warehouse_url)
-    yield eng
-    eng.dispose()
 
 
 def _plan(server: SandboxServer, client: NetSuiteClient, engine: Engine) -> list[str]:
@@ -67,12 +51,12 @@ def _ours(server: SandboxServer) -> list[str]:
 def test_applying_twice_in_a_row_writes_once(server: SandboxServer, engine: Engine) -> None:
     with make_client(server) as client:
         eids = _plan(server, client, engine)
-        first = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
-        second = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        first = Applier(RecordService(client), engine).apply(pending_writes(engine))
+        second = Applier(RecordService(client), engine).apply(pending_writes(engine))
         # a plan whose statuses were lost (every row planned again) only re-PUTs the same records
         with engine.begin() as conn:
             conn.execute(update(writeback_plan).values(status="planned"))
-        third = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        third = Applier(RecordService(client), engine).apply(pending_writes(engine))
         assert duplicate_external_ids(client) == []
     assert (first.written, second.attempted, third.written) == (CHARGES, 0, CHARGES)
     assert sorted(_ours(server)) == sorted(eids)
@@ -89,12 +73,12 @@ def test_killed_between_writes_then_rerun_leaves_no_duplicate(server: SandboxSer
     with make_client(server, concurrency=2) as client:
         eids = _plan(server, client, engine)
         with pytest.raises(Killed):
-            Applier(ExactRecordService(client), engine, after_write=die_after_five).apply(pending_writes(engine))
+            Applier(RecordService(client), engine, after_write=die_after_five).apply(pending_writes(engine))
         in_netsuite = set(_ours(server))
         logged = {r.external_id for r in log_rows(engine) if r.status == "written"}
         assert len(logged) < len(in_netsuite) <= CHARGES  # NetSuite has writes the log does not know about
 
-        rerun = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        rerun = Applier(RecordService(client), engine).apply(pending_writes(engine))
         assert (rerun.refused, rerun.failed) == (0, 0)
         assert duplicate_external_ids(client) == []
     assert sorted(_ours(server)) == sorted(eids)
@@ -109,10 +93,10 @@ def test_dropped_connections_are_retried_without_duplicates(server: SandboxServe
         eids = _plan(server, client, engine)
         server.settings.faults.drop_connection_rate = 0.3
         server.settings.faults.seed = 7
-        report = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        report = Applier(RecordService(client), engine).apply(pending_writes(engine))
         server.settings.faults.drop_connection_rate = 0.0
         dropped = server.account.stats()["dropped"]
-        rerun = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        rerun = Applier(RecordService(client), engine).apply(pending_writes(engine))
         assert duplicate_external_ids(client) == []
     assert dropped > 0
     assert report.written + rerun.written == CHARGES and rerun.failed == 0
@@ -123,11 +107,11 @@ def test_server_errors_leave_writes_planned_for_the_next_run(server: SandboxServ
     with make_client(server) as client:
         eids = _plan(server, client, engine)
         server.settings.faults.server_error_rate = 1.0
-        down = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        down = Applier(RecordService(client), engine).apply(pending_writes(engine))
         server.settings.faults.server_error_rate = 0.0
         assert (down.written, down.failed, down.refused) == (0, CHARGES, 0)
         assert {row.status for row in plan_rows(engine).values()} == {"planned"}
         assert {(r.status, "UNEXPECTED_ERROR" in r.response) for r in log_rows(engine)} == {("failed", True)}
-        up = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+        up = Applier(RecordService(client), engine).apply(pending_writes(engine))
         assert duplicate_external_ids(client) == []
     assert up.written == CHARGES and sorted(_ours(server)) == sorted(eids)

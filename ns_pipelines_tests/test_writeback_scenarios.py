@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from ns_pipelines.netsuite import NetSuiteClient, NetSuiteConfig, RetryPolicy
+from ns_pipelines.netsuite import NetSuiteClient, NetSuiteConfig, RecordService, RetryPolicy
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.warehouse import create_warehouse_engine, upgrade_warehouse
 from ns_pipelines.warehouse.tables.writeback import writeback_log, writeback_plan
 from ns_pipelines.writeback.apply import Applier, ApplyReport
 from ns_pipelines.writeback.model import Application, DepositLine, PayoutAction, PaymentAction
-from ns_pipelines.writeback.netsuite_io import ExactRecordService
 from ns_pipelines.writeback.plan_store import pending_writes, save_plan
 from ns_pipelines.writeback.planner import plan_writes
 from ns_pipelines.writeback.references import load_references
@@ -107,7 +106,7 @@ def plan_and_apply(server: SandboxServer, client: NetSuiteClient, engine: Engine
     s = settings()
     writes = plan_writes(payments, list(payouts), load_references(client, s), s)
     save_plan(engine, writes)
-    return Applier(ExactRecordService(client), engine, run_id="test", **applier).apply(pending_writes(engine))
+    return Applier(RecordService(client), engine, run_id="test", **applier).apply(pending_writes(engine))
 
 
 def plan_rows(engine: Engine) -> dict[tuple[str, str], Any]:
@@ -287,7 +286,7 @@ def test_stripe_refund_reopens_invoice_and_records_customer_refund(server: Sandb
 
     # applying the same plan again takes nothing more off the invoices and creates no second refund
     save_plan(engine, plan_writes([refund], [], load_references(client, settings()), settings()))
-    again = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+    again = Applier(RecordService(client), engine).apply(pending_writes(engine))
     assert again.attempted == 0
     assert applied(server, pid) == {i1: D("40.00"), i2: D("10.00")} and len(by_external_id(server, "stripe:re_1")) == 1
 

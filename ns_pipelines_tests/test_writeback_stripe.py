@@ -19,9 +19,9 @@ from ns_pipelines_tests.test_writeback_scenarios import (
     USD_CUSTOMER,
     by_external_id,
     duplicate_external_ids,
+    engine,  # noqa: F401 - fixture
     log_rows,
     make_client,
-    make_engine,
     make_invoice,
     payment,
     plan_and_apply,
@@ -37,13 +37,6 @@ def sandboxes(tmp_path: Path) -> Iterator[tuple[SandboxServer, StripeSandboxServ
     with SandboxServer(tmp_path / "ns", scale="tiny", seed=42) as ns, \
             StripeSandboxServer(tmp_path / "stripe", netsuite=ns, seed=42) as st:
         yield ns, st
-
-
-@pytest.fixture
-def engine(fresh_warehouse_url: str) -> Iterator[Engine]:
-    eng = make_engine(fresh_warehouse_url)
-    yield eng
-    eng.dispose()
 
 
 def _stripe(st: StripeSandboxServer) -> stripe.StripeClient:

@@ -1,7 +1,9 @@
 """`ns-pipelines bench ...`: benchmark commands."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,6 +24,13 @@ def bench_sandbox(transactions: int, clients: int, max_rows: int) -> None:
     from .sandbox import run
 
     run(transactions, clients, max_rows, click.echo, progress=print_progress)
+
+
+def _postgres_url_option(used_for: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--postgres-url: default $NS_BENCH_POSTGRES_URL, else $NS_TEST_POSTGRES_URL; unset: SQLite only."""
+    return click.option("--postgres-url", envvar=["NS_BENCH_POSTGRES_URL", "NS_TEST_POSTGRES_URL"], default=None,
+                        help=f"{used_for} (a new schema per run, dropped afterwards); default $NS_BENCH_POSTGRES_URL, "
+                             "else $NS_TEST_POSTGRES_URL; unset: SQLite only.")
 
 
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
@@ -47,9 +56,7 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
               help="Latency of a second incremental run after another batch of changes (0: skip it).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".data/bench"), show_default=True,
               help="Seeded accounts are kept here and reused (seeding 1M transactions takes minutes).")
-@click.option("--postgres-url", envvar=["NS_BENCH_POSTGRES_URL", "NS_TEST_POSTGRES_URL"], default=None,
-              help="PostgreSQL server for figure 2 (a new schema per run, dropped afterwards); "
-                   "default $NS_BENCH_POSTGRES_URL, else $NS_TEST_POSTGRES_URL; unset: SQLite only.")
+@_postgres_url_option("PostgreSQL server for figure 2")
 @click.option("--quick", is_flag=True,
               help="Small sizes unless given: --transactions 5000 --incremental-sizes 1000,20000 "
                    "--memory-sizes 2000,20000.")
@@ -82,9 +89,7 @@ def bench_sync(ctx: click.Context, quick: bool, cache_dir: Path, **values: objec
               help="Warehouse unavailable this long during the outage runs (0: no outage runs).")
 @click.option("--outage-after", type=float, default=1.0, show_default=True,
               help="Seconds into the load when the outage starts (0: before the first request).")
-@click.option("--postgres-url", envvar=["NS_BENCH_POSTGRES_URL", "NS_TEST_POSTGRES_URL"], default=None,
-              help="PostgreSQL server (a new schema per run, dropped afterwards); default $NS_BENCH_POSTGRES_URL, "
-                   "else $NS_TEST_POSTGRES_URL; unset: SQLite only.")
+@_postgres_url_option("PostgreSQL server")
 @click.option("--sqlite/--no-sqlite", default=True, show_default=True, help="Run against a SQLite warehouse too.")
 def bench_webhooks(**values: object) -> None:
     """Events/s the webhook receiver accepts with none lost or duplicated (SQLite, PostgreSQL), and

@@ -45,7 +45,6 @@ from .webhooks import ReceiverProcess
 
 Echo = Callable[[str], None]
 
-SENSOR = "netsuite_change_events_sensor"
 POLL_EVERY_S = 0.2
 DAEMON_START_TIMEOUT_S = 300.0
 
@@ -228,9 +227,11 @@ def run_figures(home: Path) -> RunFigures:
     """The sensor's runs on the bench's instance."""
     import dagster as dg
 
+    from ..defs.webhooks.targeting import TRIGGER_TAGS
+
     figures = RunFigures()
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        for record in instance.get_run_records(dg.RunsFilter(tags={"ns/trigger": "webhook"})):
+        for record in instance.get_run_records(dg.RunsFilter(tags=TRIGGER_TAGS)):
             figures.runs += 1
             figures.failed += record.dagster_run.status == dg.DagsterRunStatus.FAILURE
             created = record.create_timestamp.timestamp()

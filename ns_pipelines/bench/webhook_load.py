@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
-from ..webhooks.signature import sign
+from ..webhooks.signature import SIGNATURE_HEADER, sign
 
 ACCOUNT = "1234567_SB1"
 PATH = "/netsuite/events"
@@ -128,7 +128,7 @@ class _Sender:
             backoff = min(1.0, backoff * 2)
 
     def _post(self, body: bytes) -> tuple[int, bytes]:
-        headers = {"Content-Type": "application/json", "X-NS-Signature": sign(body, self.job.secret)}
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, self.job.secret)}
         try:
             conn = self._connection()
             conn.request("POST", PATH, body=body, headers=headers)

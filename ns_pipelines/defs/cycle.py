@@ -8,8 +8,11 @@ payouts whose payments are in NetSuite: a scheduled cadence converges on its own
 import dagster as dg
 
 from ns_pipelines.defs.metadata import RAW_GROUP, RECEIVABLES_GROUP
+from ns_pipelines.defs.reconciliation.assets import GROUP as RECONCILIATION_GROUP
+from ns_pipelines.defs.stripe.assets import GROUP as STRIPE_GROUP
+from ns_pipelines.defs.writeback.assets import GROUP as WRITEBACK_GROUP
 
-CYCLE_GROUPS = (RAW_GROUP, RECEIVABLES_GROUP, "stripe_raw", "reconciliation", "writeback")
+CYCLE_GROUPS = (RAW_GROUP, RECEIVABLES_GROUP, STRIPE_GROUP, RECONCILIATION_GROUP, WRITEBACK_GROUP)
 
 sync_reconcile_writeback_job = dg.define_asset_job(
     "sync_reconcile_writeback_job",

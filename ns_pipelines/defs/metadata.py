@@ -7,7 +7,7 @@ warehouse column carries a comment, which becomes the column's description. Numb
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -48,6 +48,22 @@ def table_metadata(table: Table) -> dict[str, Any]:
         "dagster/table_name": table.name,
         "ns/primary_key": ", ".join(c.name for c in table.primary_key.columns),
     }
+
+
+def raw_table_spec(key: Sequence[str], table: Table, description: str, *, group: str, kinds: set[str],
+                   deps: Sequence[dg.AssetSpec] = ()) -> dg.AssetSpec:
+    """The spec of a raw table's asset: what the raw tables of every source share (the description
+    is re-flowed onto one line, the columns come from the table)."""
+    return dg.AssetSpec(
+        key=list(key),
+        description=" ".join(description.split()),
+        group_name=group,
+        kinds=kinds,
+        owners=OWNERS,
+        deps=list(deps),
+        metadata=table_metadata(table),
+        tags={"ns/layer": "raw"},
+    )
 
 
 def row_counts(engine: Engine, table: Table) -> dict[str, int]:

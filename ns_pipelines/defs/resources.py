@@ -69,10 +69,14 @@ class NetSuiteResource(dg.ConfigurableResource):
             fields["usage_warehouse"] = usage_warehouse
         return cls(**fields)
 
+    def environment(self) -> dict[str, str]:
+        """The NETSUITE_* variables this resource was configured with (as NetSuiteConfig.from_env reads them)."""
+        values = {var: getattr(self, field) for field, var in ENV_VARS.items()}
+        return {var: str(value) for var, value in values.items() if value not in (None, "")}
+
     def netsuite_config(self) -> NetSuiteConfig:
         """The client configuration; errors name the missing variables, never their values."""
-        values = {ENV_VARS[field]: getattr(self, field) for field in ENV_VARS}
-        return NetSuiteConfig.from_env({k: str(v) for k, v in values.items() if v not in (None, "")})
+        return NetSuiteConfig.from_env(self.environment())
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run

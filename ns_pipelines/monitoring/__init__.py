@@ -1,9 +1,10 @@
 """NetSuite API usage monitoring (no Dagster): every request measured, aggregated per minute.
 
-    from ns_pipelines.monitoring import monitor_client, read_usage, summarize
+    from ns_pipelines.monitoring import monitor_client, monitoring_new_clients, read_usage, summarize
 
     monitor = monitor_client(client)        # the Dagster resource does this for every run
-    monitor_every_client("my-command")      # or: every client this process creates (commands)
+    with monitoring_new_clients("my-command"):  # or: every client created in the block (commands)
+        run_the_command()
     rows = read_usage(engine, since)        # per minute and source, from ns_netsuite_api_usage
     summary = summarize(rows, since, until) # per minute over all sources, window totals, warnings
 
@@ -11,14 +12,14 @@
 - usage.py      MinuteUsage and UsageRecorder (the client's request hook)
 - store.py      merge_usage (upsert merging minutes), read_usage
 - summary.py    by_minute, summarize, UsageSummary.warnings
-- monitor.py    monitor_client: recorder + periodic flush, on close and at exit
+- monitor.py    monitor_client, monitoring_new_clients: recorder + periodic flush, on close and at exit
 """
 from ns_pipelines.monitoring.histogram import LatencyHistogram
 from ns_pipelines.monitoring.monitor import (
     UsageMonitor,
     UsageSettings,
     monitor_client,
-    monitor_every_client,
+    monitoring_new_clients,
     source_name,
 )
 from ns_pipelines.monitoring.store import merge_usage, read_usage
@@ -27,5 +28,6 @@ from ns_pipelines.monitoring.usage import MinuteUsage, UsageRecorder, minute_of
 
 __all__ = [
     "LatencyHistogram", "MinuteUsage", "UsageMonitor", "UsageRecorder", "UsageSettings", "UsageSummary",
-    "by_minute", "merge_usage", "minute_of", "monitor_client", "monitor_every_client", "read_usage", "source_name", "summarize", "window",
+    "by_minute", "merge_usage", "minute_of", "monitor_client", "monitoring_new_clients", "read_usage", "source_name",
+    "summarize", "window",
 ]

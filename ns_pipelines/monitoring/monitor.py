@@ -198,18 +198,6 @@ def monitor_client(client: NetSuiteClient, *, url: str | None = None, label: str
     return monitor
 
 
-_every_client_label: list[str | None] = []
-
-
-def monitor_every_client(label: str | None = None) -> None:
-    """Monitor every NetSuite client this process creates from now on (for commands: call it once
-    at start-up). Idempotent; NS_API_USAGE=off still turns monitoring off."""
-    if _every_client_label:
-        return
-    _every_client_label.append(label)
-    on_every_new_client(lambda client: monitor_client(client, label=label))
-
-
 @contextmanager
 def monitoring_new_clients(label: str | None = None) -> Iterator[None]:
     """Monitor every NetSuite client created inside the block (a command's invocation); clients
@@ -232,5 +220,5 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-__all__ = ["UsageMonitor", "UsageSettings", "dispose_engines", "monitor_client", "monitor_every_client",
-           "monitoring_new_clients", "source_name"]
+__all__ = ["UsageMonitor", "UsageSettings", "dispose_engines", "monitor_client", "monitoring_new_clients",
+           "source_name"]

@@ -388,11 +388,11 @@ def shared_budget(account_id: str, base_url: str, slots: int, settings: BudgetSe
     mode = settings.mode
     if mode == "off":
         return NoBudget(slots)
+    url = _warehouse(settings) if mode in ("auto", "postgres") else None
     if mode == "auto":
-        mode = "postgres" if _warehouse(settings).get_backend_name() == "postgresql" else "files"
+        mode = "postgres" if url.get_backend_name() == "postgresql" else "files"
     name = budget_name(account_id, base_url)
     if mode == "postgres":
-        url = _warehouse(settings)
         if url.get_backend_name() != "postgresql":
             raise ValueError(f"{MODE_ENV}=postgres needs a PostgreSQL warehouse (NS_WAREHOUSE_URL)")
         key: tuple[Any, ...] = ("postgres", _libpq_conninfo(url), name, slots, _fork_generation)

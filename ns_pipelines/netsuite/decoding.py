@@ -332,9 +332,6 @@ class RowDecoder:
         self._iso_first = ("-" not in pattern or "Mon" in pattern or "MONTH" in pattern
                            or pattern in ("YYYY-MM-DD", "YYYY-M-D"))
 
-    def _convert(self, kind: Kind, value: Any) -> Any:
-        return self._converter(kind)(value)
-
     def _converter(self, kind: Kind) -> Any:
         """value (not None) -> decoded value, raising _Invalid/ValueError/OverflowError; an empty
         string is None for every kind but text."""

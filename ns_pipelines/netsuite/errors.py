@@ -27,14 +27,15 @@ from typing import Any
 
 import requests
 
-#: What a user must do when NetSuite refuses the credentials (behaviour.md section 1).
-RECONNECT_INSTRUCTIONS = (
+#: The reconnect steps without the last one (the connection check says them: it is that last step).
+RECONNECT_STEPS = (
     "The connection to NetSuite must be re-established: create a new access token for the "
     "integration role in NetSuite (Setup > Users/Roles > Access Tokens), update "
     "NETSUITE_TOKEN_ID / NETSUITE_TOKEN_SECRET (or the OAuth 2.0 client credentials: "
-    "NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, NETSUITE_PRIVATE_KEY), then run "
-    "`ns-pipelines check-connection`."
+    "NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, NETSUITE_PRIVATE_KEY)"
 )
+#: What a user must do when NetSuite refuses the credentials (behaviour.md section 1).
+RECONNECT_INSTRUCTIONS = f"{RECONNECT_STEPS}, then run `ns-pipelines check-connection`."
 
 #: Error codes that mean "over the concurrency limit" whatever the HTTP status
 #: (REST 429, RESTlet 400 SSS_REQUEST_LIMIT_EXCEEDED, SOAP WS_REQUEST_BLOCKED).

@@ -7,7 +7,7 @@ from typing import Any
 
 from .config import NetSuiteConfig, RetryPolicy
 from .errors import (
-    RECONNECT_INSTRUCTIONS,
+    RECONNECT_STEPS,
     AuthenticationError,
     NetSuiteConfigError,
     NetSuiteError,
@@ -55,7 +55,7 @@ def check_connection(environ: Mapping[str, str] | None = None, *, attempts: int 
             report.problems.append(
                 "NetSuite refused the credentials (401 INVALID_LOGIN): the token is revoked or wrong, the "
                 f"account id is not this account's (realm sent: {config.realm}), or the clock is more than "
-                f"5 minutes off. {RECONNECT_INSTRUCTIONS.replace(', then run `ns-pipelines check-connection`', '')}. "
+                f"5 minutes off. {RECONNECT_STEPS}. "
                 "NetSuite's Login Audit Trail (Setup > Users/Roles > User Management > View Login Audit "
                 "Trail) gives the exact reason.")
         except PermissionDeniedError as exc:

@@ -465,9 +465,8 @@ class SuiteQL:
 
         def pages_of(id_range: IdRange) -> Source[Page]:
             def read(cancel: threading.Event) -> Iterator[Page]:
-                for page in keyset_pages(self.query_page, source, page_size=page_size, row_cap=self.row_cap,
-                                         window_rows=window_rows, lower=id_range.lower, upper=id_range.upper,
-                                         cancel=cancel):
+                for page in self.keyset_pages(source, page_size=page_size, window_rows=window_rows,
+                                              lower=id_range.lower, upper=id_range.upper, cancel=cancel):
                     yield replace(page, id_range=id_range)
             return read
 

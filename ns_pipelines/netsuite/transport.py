@@ -1,6 +1,6 @@
 """The HTTP transport: concurrency budget, adaptive limit, retries, statistics and a request hook.
 
-- Never more than `config.concurrency` requests in flight, across threads (a BoundedSemaphore),
+- Never more than `config.concurrency` requests in flight, across threads (ConcurrencyLimiter),
   and fewer after over-limit answers: an AIMD limit halves on a 429 (down to 1) and grows back
   by one after `config.adaptive_recovery_successes` successes (behaviour.md section 4).
 - Across processes the same budget holds: each request also leases a slot of the shared budget
@@ -35,6 +35,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from .auth import NetSuiteAuth, build_auth
 from .budget import NO_LEASE, Lease, NoBudget, SharedBudget, shared_budget
+from . import exact_json
 from .config import NetSuiteConfig
 from .errors import (
     AuthenticationError,
@@ -45,6 +46,7 @@ from .errors import (
     TransportError,
     error_from_response,
 )
+from .suiteql import SUITEQL_PATH
 
 if TYPE_CHECKING:
     from .records import RecordService
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "ns-pipelines/0.1 (+requests)"
-SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 MAX_RETRY_AFTER_S = 300.0
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _ID_SEGMENT = re.compile(r"^(?:\d+|eid:.*)$")
@@ -88,7 +89,7 @@ class RequestEvent:
 
 RequestHook = Callable[[RequestEvent], None]
 
-# Called with every NetSuiteClient built in this process (ns_pipelines.monitoring.monitor_every_client
+# Called with every NetSuiteClient built in this process (ns_pipelines.monitoring.monitoring_new_clients
 # uses it so that a command's clients are measured without each command attaching a monitor).
 _new_client_callbacks: list[Callable[["NetSuiteClient"], None]] = []
 
@@ -141,8 +142,10 @@ class ClientStats:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def observe_in_flight(self, in_flight: int) -> None:
+    def count_request(self, in_flight: int) -> None:
+        """One attempt sent with `in_flight` requests in flight (one lock for both counters)."""
         with self._lock:
+            self.requests += 1
             if in_flight > self.peak_in_flight:
                 self.peak_in_flight = in_flight
 
@@ -172,9 +175,10 @@ class Slot:
 
 
 class ConcurrencyLimiter:
-    """A fixed budget (BoundedSemaphore) with an AIMD limit on top.
+    """A fixed budget with an AIMD limit on top.
 
-    `acquire()` blocks while the requests in flight reach the current limit (<= budget).
+    `acquire()` blocks while the requests in flight reach the current limit (never above the
+    budget: the limit only moves between 1 and `budget`).
     `on_overload(slot)` halves the limit (at most once per epoch, so a burst of 429s from
     requests sent together counts once); `on_success()` grows it by one after
     `recovery_successes` successes, up to the budget.
@@ -186,7 +190,6 @@ class ConcurrencyLimiter:
         self.budget = budget
         self.adaptive = adaptive
         self.recovery_successes = recovery_successes
-        self._semaphore = threading.BoundedSemaphore(budget)
         self._cond = threading.Condition()
         self._limit = budget
         self._in_flight = 0
@@ -216,13 +219,9 @@ class ConcurrencyLimiter:
                 self._peak = self._in_flight
             if self._in_flight >= self._limit:
                 self._full_count += 1
-            slot = Slot(self._in_flight, self._limit, self._epoch, self._full_count)
-        # The gate above keeps us under the budget; the semaphore is the hard guarantee.
-        self._semaphore.acquire()
-        return slot
+            return Slot(self._in_flight, self._limit, self._epoch, self._full_count)
 
     def release(self, slot: Slot) -> None:
-        self._semaphore.release()
         with self._cond:
             self._in_flight -= 1
             self._cond.notify_all()
@@ -320,9 +319,12 @@ class NetSuiteClient:
             recovery_successes=config.adaptive_recovery_successes)
         self.budget: SharedBudget = budget if budget is not None else self._shared_budget(config)
         self.stats = ClientStats()
-        self._hooks: list[RequestHook] = [on_request] if on_request else []
+        # A tuple, replaced on change: _emit iterates it on every request without copying or locking.
+        self._hooks: tuple[RequestHook, ...] = (on_request,) if on_request else ()
         self._close_callbacks: list[Callable[[], None]] = []
         self._sleep = sleep
+        policy = config.retry
+        self._jitter = wait_random_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
         for callback in list(_new_client_callbacks):
             try:
                 callback(self)
@@ -380,13 +382,15 @@ class NetSuiteClient:
 
     def add_request_hook(self, hook: RequestHook) -> None:
         """Call `hook(RequestEvent)` after every HTTP exchange (for API monitoring)."""
-        self._hooks.append(hook)
+        self._hooks = (*self._hooks, hook)
 
     def remove_request_hook(self, hook: RequestHook) -> None:
-        self._hooks.remove(hook)
+        hooks = list(self._hooks)
+        hooks.remove(hook)
+        self._hooks = tuple(hooks)
 
     def _emit(self, event: RequestEvent) -> None:
-        for hook in list(self._hooks):
+        for hook in self._hooks:
             try:
                 hook(event)
             except Exception:  # noqa: BLE001 - monitoring must never break a sync
@@ -445,6 +449,9 @@ class NetSuiteClient:
         state = _CallState()
         self.stats.add(calls=1)
         send_headers = {"Accept": "application/json"}
+        if json is not None:  # exact: Decimal amounts go out digit for digit, never through a float
+            data, json = exact_json.dumps(json).encode(), None
+            send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)
 
@@ -458,11 +465,9 @@ class NetSuiteClient:
             logger.debug("retrying %s %s in %.2fs after attempt %d: %s", method, req_path, wait,
                          retry_state.attempt_number, type(exc).__name__)
 
-        jitter = wait_random_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
-
         def wait(retry_state: RetryCallState) -> float:
             # Full jitter; a Retry-After from the server (if ever sent) is a floor, within reason.
-            delay = jitter(retry_state)
+            delay = self._jitter(retry_state)
             exc = retry_state.outcome.exception() if retry_state.outcome else None
             retry_after = getattr(exc, "retry_after", None)
             if retry_after:
@@ -516,8 +521,7 @@ class NetSuiteClient:
             if lease.waited:
                 self.stats.add(budget_waits=1)
             while True:
-                self.stats.add(requests=1)
-                self.stats.observe_in_flight(slot.in_flight)
+                self.stats.count_request(slot.in_flight)
                 started = time.monotonic()
                 try:
                     # A new request is prepared, hence signed, on every attempt.

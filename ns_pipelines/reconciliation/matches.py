@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ns_pipelines.money import CurrencyError, quantum
+from ns_pipelines.money import CurrencyError, quantum, to_major
 from ns_pipelines.reconciliation.exceptions import ReconException
 
 ZERO = Decimal(0)
@@ -20,6 +20,14 @@ def in_currency(amount: Decimal, currency: str) -> Decimal:
         return amount.quantize(quantum(currency))
     except CurrencyError:
         return amount
+
+
+def major_or_none(amount: int, currency: str) -> Decimal | None:
+    """`to_major`, or None for a currency or amount it cannot convert (reported elsewhere)."""
+    try:
+        return to_major(amount, currency)
+    except CurrencyError:
+        return None
 
 
 def applications_json(applications: Applications, currency: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from ns_pipelines.money import CurrencyError, exponent, round_money, to_major
 from ns_pipelines.reconciliation.context import Context
 from ns_pipelines.reconciliation.exceptions import ReconException
-from ns_pipelines.reconciliation.matches import ZERO, PayoutMatch, in_currency
+from ns_pipelines.reconciliation.matches import ZERO, PayoutMatch, in_currency, major_or_none
 from ns_pipelines.reconciliation.models import (
     BalanceTransaction,
     NetSuitePayment,
@@ -31,7 +31,7 @@ def reconcile_payout(payout: Payout, context: Context) -> None:
     if payout.status == "paid" and payout.automatic is False:
         context.add_exception(ReconException(
             "payout_not_automatic", "payout", payout.id, payout_id=payout.id, currency=payout.currency.upper(),
-            amount=_major(payout.amount, payout.currency),
+            amount=major_or_none(payout.amount, payout.currency),
             reason=f"Payout {payout.id} is a manual payout: Stripe does not list its items."))
         return
     if not is_reconcilable(payout):
@@ -42,13 +42,6 @@ def reconcile_payout(payout: Payout, context: Context) -> None:
         context.add_exception(ReconException(
             "invalid_payout", "payout", payout.id, payout_id=payout.id,
             reason=f"Payout {payout.id} or one of its balance transactions has an unusable currency: {exc}."))
-
-
-def _major(amount: int, currency: str) -> Decimal | None:
-    try:
-        return to_major(amount, currency)
-    except CurrencyError:
-        return None
 
 
 class DepositPlan:
@@ -76,8 +69,8 @@ class DepositPlan:
         deposit = context.inputs.deposits.get(object_external_id(payout.id))
         codes = self._codes(net)
         problems = [] if deposit else codes
-        amount = _major(payout.amount, self.currency) or ZERO
-        fee_total = _major(self.fee_minor, self.currency) or ZERO
+        amount = major_or_none(payout.amount, self.currency) or ZERO
+        fee_total = major_or_none(self.fee_minor, self.currency) or ZERO
         if deposit:
             reason = f"NetSuite has deposit {deposit.id} for payout {payout.id}."
         elif problems:
@@ -115,7 +108,7 @@ class DepositPlan:
                                      + "; ".join(f"{p['stripe_object_id']}: {p['problem']}" for p in self.problems[:5])
                                      + (" ..." if len(self.problems) > 5 else ""), {"items": self.problems}),
             "payout_sum_mismatch": (f"Payout {payout.id} is {amount} {cur} but its items net "
-                                    f"{_major(net, self.currency)} {cur}.", {"items_net_minor": net,
+                                    f"{major_or_none(net, self.currency)} {cur}.", {"items_net_minor": net,
                                                                               "payout_amount_minor": payout.amount}),
             "payout_pre_start": (f"Payout {payout.id} carries {len(self.pre_start)} charge(s) from before "
                                  f"NS_RECON_START_DATE: {', '.join(self.pre_start[:5])}.",
@@ -187,7 +180,7 @@ class DepositPlan:
         for payment in payments:
             if not payment.is_undeposited:
                 self._problem(bt, f"payment {payment.id} is not undeposited (status {payment.status})", payment.id)
-        gross = _major(charge.amount, charge.currency)
+        gross = major_or_none(charge.amount, charge.currency)
         paid = sum((p.total for p in payments), ZERO)
         if paid != gross:
             self._problem(bt, f"NetSuite payments total {in_currency(paid, charge.currency)}, "
@@ -206,10 +199,10 @@ class DepositPlan:
             self._problem(bt, "refund not synced from Stripe")
         elif record is None:
             self._problem(bt, "customer refund not in NetSuite yet")
-        elif record.total != _major(refund.amount, refund.currency):
+        elif record.total != major_or_none(refund.amount, refund.currency):
             self._problem(bt, f"customer refund {record.id} is {in_currency(record.total or ZERO, refund.currency)}, "
                           f"the refund is "
-                          f"{_major(refund.amount, refund.currency)}", record.id)
+                          f"{major_or_none(refund.amount, refund.currency)}", record.id)
         self._line("customer_refund", bt, to_major(bt.amount, self.currency), external_id=external_id,
                    netsuite_id=record.id if record else None)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ns_pipelines.money import CurrencyError, to_major
 from ns_pipelines.reconciliation.context import Context
 from ns_pipelines.reconciliation.customers import ResolvedCustomer
 from ns_pipelines.reconciliation.exceptions import ReconException
 from ns_pipelines.reconciliation.invoices import resolve_invoices
-from ns_pipelines.reconciliation.matches import ZERO, Applications, PaymentMatch, total
+from ns_pipelines.reconciliation.matches import ZERO, Applications, PaymentMatch, major_or_none, total
 from ns_pipelines.reconciliation.models import Charge, Dispute, Refund, failure_external_id, object_external_id
 from ns_pipelines.reconciliation.payments import allocate_named, allocate_oldest_first
 
@@ -75,11 +74,11 @@ def reconcile_dispute(dispute: Dispute, context: Context) -> None:
         if charge is None or not context.is_pre_start(charge.created):
             context.add_exception(ReconException(
                 "dispute_without_payment", "dispute", dispute.id, charge_id=dispute.charge,
-                currency=dispute.currency.upper() or None, amount=_major(dispute.amount, dispute.currency),
+                currency=dispute.currency.upper() or None, amount=major_or_none(dispute.amount, dispute.currency),
                 reason=f"Dispute {dispute.id} withdrew funds for charge {dispute.charge}, which has no payment "
                 "planned or in NetSuite."))
         return
-    amount = _major(dispute.amount, dispute.currency)
+    amount = major_or_none(dispute.amount, dispute.currency)
     for payment in payments:
         take_back(payment, f"Dispute {dispute.id} ({dispute.status}) withdrew the funds of charge {dispute.charge}",
                   dispute.id, object_external_id(dispute.id), min(amount or payment.amount, payment.amount),
@@ -109,13 +108,6 @@ def reapply(charge: Charge, dispute: Dispute, payment: PaymentMatch, context: Co
         f"Stripe dispute {dispute.id} won", context, state="planned"))
 
 
-def _major(amount: int, currency: str) -> Decimal | None:
-    try:
-        return to_major(amount, currency)
-    except CurrencyError:
-        return None
-
-
 @dataclass
 class PaymentBalance:
     """What a payment still has to give back: refunded so far, unapplied, applications (a working copy)."""
@@ -133,7 +125,7 @@ def reconcile_refund(refund: Refund, context: Context, balances: dict[str, Payme
         return
     if context.is_pre_start(refund.created):
         return
-    amount = _major(refund.amount, refund.currency)
+    amount = major_or_none(refund.amount, refund.currency)
     payments = sorted(context.payments.get(refund.charge or "", []), key=lambda p: p.external_id)
     for p in payments:
         balances.setdefault(p.external_id, PaymentBalance(ZERO, p.unapplied_amount, list(p.applications)))

@@ -11,7 +11,7 @@ import logging
 import socket
 import threading
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any, Callable, Self
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
@@ -177,3 +177,50 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+
+
+class SandboxHttpServer:
+    """What both sandbox servers share: an account (ensure_seeded/start/stop) served by a LoopbackServer.
+
+    A subclass sets `host`, `port`, `_server` (a LoopbackServer) and `thread_name`, and gives
+    `_account()` and `_create_app()`.
+    """
+
+    thread_name = "sandbox-http"
+    host: str
+    port: int
+    _server: LoopbackServer
+
+    def _account(self) -> Any:
+        raise NotImplementedError
+
+    def _create_app(self) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        return self.base_url + "/sandbox/admin/v1"
+
+    def start(self) -> Self:
+        if self._server.running:
+            return self
+        account = self._account()
+        account.ensure_seeded()
+        self.port = self._server.start(self._create_app(), self.thread_name)
+        account.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._account().stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from ns_pipelines.stripe.decode import ref
-from ns_pipelines.stripe.sync import CHARGE_OF, OBJECT_TYPES
+from ns_pipelines.stripe.refresh import CHARGE_OF, charge_of
+from ns_pipelines.stripe.results import OBJECT_TYPES
 from ns_pipelines.stripe.webhook import SOURCE
 from ns_pipelines.warehouse.tables.inbox import webhook_inbox
 
@@ -31,8 +31,7 @@ def _charge_of(object_type: str, body: str) -> str | None:
     if object_type not in CHARGE_OF:
         return None
     try:
-        obj = json.loads(body)["data"]["object"]
-        return ref(obj.get(CHARGE_OF[object_type]))
+        return charge_of(object_type, json.loads(body)["data"]["object"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None  # the receiver validated the shape; a charge we cannot read is re-found on re-fetch
 

@@ -18,6 +18,12 @@ from ns_pipelines.warehouse.tables.stripe import TABLES_BY_OBJECT, balance_trans
 CHARGE_OF = {"refund": "charge", "dispute": "charge", "payment_intent": "latest_charge"}
 
 
+def charge_of(object_type: str, obj: Mapping[str, Any]) -> str | None:
+    """The charge behind a refund, dispute or payment intent (None for other objects)."""
+    field_name = CHARGE_OF.get(object_type)
+    return decode.ref(obj.get(field_name)) if field_name else None
+
+
 @dataclass
 class Fetched:
     rows: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {t: {} for t in OBJECT_TYPES})
@@ -32,7 +38,7 @@ def targets_of_event(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     targets: list[tuple[str, str]] = []
     if object_type in TABLES_BY_OBJECT and object_id:
         targets.append((object_type, object_id))
-    charge = decode.ref(obj.get(CHARGE_OF[object_type])) if object_type in CHARGE_OF else None
+    charge = charge_of(object_type, obj)
     if charge:
         targets.append(("charge", charge))
     return targets
@@ -68,7 +74,7 @@ def fetch_objects(api: StripeAPI, engine: Engine, wanted: Mapping[str, Iterable[
                 raise StripeSyncError(f"{object_type} {object_id}: asked for, but Stripe answers 404")
             fetched.rows[object_type][object_id] = decode_row(object_type, obj, result)
             bt_ids |= bt_refs(object_type, obj)
-            charge = decode.ref(obj.get("charge")) if object_type in ("refund", "dispute") else None
+            charge = charge_of(object_type, obj)  # payment intents are not fetched: refunds and disputes
             if charge:
                 queue["charge"].add(charge)
             if object_type == "payout":

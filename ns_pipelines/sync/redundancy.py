@@ -37,7 +37,7 @@ from sqlalchemy import Engine, Table, select
 
 from ns_pipelines.netsuite import KeysetQuery, Kind, NetSuiteClient, RowDecoder
 from ns_pipelines.sync.reading import Interval, plan_intervals, read_intervals
-from ns_pipelines.sync.runner import RECORD_TYPES, Progress, SyncResult, sync_deletions, sync_record_type
+from ns_pipelines.sync.runner import RECORD_TYPES, Progress, SyncResult, customers_of, sync_deletions, sync_record_type
 from ns_pipelines.sync.settings import SyncSettings
 from ns_pipelines.sync.sources import (
     DELETED_CUSTOMERS,
@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["Drift", "RedundancyResult", "reconcile_all", "reconcile_record_type"]
 
 SAMPLE_SIZE = 10  # ids kept per kind of drift, for the report
-_WAREHOUSE_IN_CHUNK = 400
 
 Key = tuple[int, ...]
 
@@ -267,16 +266,8 @@ def _compare(client: NetSuiteClient, engine: Engine, inventory: _Inventory, sett
 
 def _customers_of(engine: Engine, record_type: str, documents: Sequence[int]) -> set[int]:
     table = INVENTORIES[record_type].table
-    doc = table.c.journal_entry_id if table is journal_lines else (
-        table.c.next_doc_id if table is links_table else table.c.id)
-    found: set[int] = set()
-    ordered = sorted(documents)
-    with engine.connect() as conn:
-        for start in range(0, len(ordered), _WAREHOUSE_IN_CHUNK):
-            stmt = select(table.c.customer_id).where(doc.in_(ordered[start:start + _WAREHOUSE_IN_CHUNK]),
-                                                     table.c.customer_id.is_not(None)).distinct()
-            found.update(int(v) for v in conn.execute(stmt).scalars())
-    return found
+    with engine.connect() as conn:  # applications: the customer is the next document's
+        return customers_of(conn, table, documents, "next_doc_id" if table is links_table else None)
 
 
 def _result(record_type: str, comparison_rows: tuple[int, int], drift: Drift, repairs: list[SyncResult],

@@ -75,7 +75,6 @@ from ns_pipelines.warehouse import (
     TABLES_BY_RECORD_TYPE,
     begin_write,
     customers,
-    deleted_records,
     journal_lines,
     payment_applications,
     soft_delete,
@@ -389,33 +388,33 @@ class _DocumentsStream(_Stream):
         return _document_batch(run, docs, self.children, _Batch(rows_read=len(page.items)))
 
 
+def customers_of(conn: Connection, table: Table, document_ids: Sequence[int], column: str | None = None) -> set[int]:
+    """Customers of the warehouse rows (deleted ones too) of these documents: their balances in
+    NetSuite move with the documents. `column` names the document; by default the table's id
+    (journal lines: journal_entry_id)."""
+    doc = table.c[column] if column else (table.c.journal_entry_id if table is journal_lines else table.c.id)
+    found: set[int] = set()
+    for chunk in _chunks(sorted(document_ids), _WAREHOUSE_IN_CHUNK):
+        stmt = select(table.c.customer_id).where(doc.in_(chunk), table.c.customer_id.is_not(None)).distinct()
+        found.update(int(v) for v in conn.execute(stmt).scalars())
+    return found
+
+
 def _affected_customers(conn: Connection, transaction_ids: Sequence[int]) -> set[int]:
     """Customers of (warehouse copies of) transactions: their balances change when those go."""
     found: set[int] = set()
-    tables = [TABLES_BY_RECORD_TYPE[rt] for rt in TRANSACTION_TYPE_CODES]
-    for chunk in _chunks(list(transaction_ids), _WAREHOUSE_IN_CHUNK):
-        for table in tables:
-            doc = table.c.journal_entry_id if table is journal_lines else table.c.id
-            stmt = select(table.c.customer_id).where(doc.in_(chunk), table.c.customer_id.is_not(None)).distinct()
-            found.update(int(v) for v in conn.execute(stmt).scalars())
+    for record_type in TRANSACTION_TYPE_CODES:
+        found |= customers_of(conn, TABLES_BY_RECORD_TYPE[record_type], transaction_ids)
     return found
 
 
 @dataclass
-class _DeletionsStream(_Stream):
+class _DeletionsStream(_RowsStream):
     """deletedrecord rows: stored, and applied as soft deletes in the record's table."""
 
-    name: str
-    source: RecordSource
-    since: str | None
-    parallel: bool = False
-
-    def query(self) -> KeysetQuery:
-        return self.source.query(since=self.since)
-
     def batch(self, run: _Run, page: Page) -> _Batch:
-        rows = self.source.rows(page.items, run.decoder(self.source), run.settings)
-        batch = _Batch(upserts=[(deleted_records, "deletedrecord", rows)], rows_read=len(page.items))
+        batch = super().batch(run, page)  # the rows into netsuite_deleted_records
+        rows = batch.upserts[0][2]
         transaction_ids = [r["record_id"] for r in rows if r["record_type"] in TRANSACTION_TYPE_CODES]
         if transaction_ids:
             # A deleted transaction changes its customer's balance without touching the customer

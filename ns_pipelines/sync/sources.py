@@ -28,17 +28,7 @@ from sqlalchemy import Table
 from ns_pipelines.netsuite import DecodeError, KeysetQuery, Kind, RowDecoder
 from ns_pipelines.sync.settings import SyncSettings
 from ns_pipelines.sync.validation import ISO_4217, LINK_TYPES, NEXT_TYPES, PREVIOUS_TYPES
-from ns_pipelines.warehouse import (
-    credit_memos,
-    customer_payments,
-    customer_refunds,
-    customers,
-    deleted_records,
-    deposits,
-    invoices,
-    journal_lines,
-    payment_applications,
-)
+from ns_pipelines.warehouse import TABLES_BY_RECORD_TYPE, customers, deleted_records, journal_lines, payment_applications
 
 __all__ = [
     "DOCUMENT_TYPES", "SOURCES", "TRANSACTION_TYPE_CODES", "Col", "DocumentSource", "RecordSource",
@@ -205,9 +195,9 @@ def _map_customer(row: dict[str, Any], settings: SyncSettings) -> dict[str, Any]
     return row
 
 
-def _transaction_mapper(record_type: str) -> Mapper:
+def _transaction_mapper(record_type: str, id_name: str = "id") -> Mapper:
     def mapper(row: dict[str, Any], settings: SyncSettings) -> dict[str, Any]:
-        _currency(row, record_type, "id")
+        _currency(row, record_type, id_name)
         flagged = bool(row.pop("intercompany", False))
         represents = row.pop("customer_represents", None)
         row["is_intercompany"] = flagged or settings.is_intercompany_customer(row.get("customer_id"), represents)
@@ -217,12 +207,11 @@ def _transaction_mapper(record_type: str) -> Mapper:
     return mapper
 
 
+_map_journal_transaction = _transaction_mapper("journalentry", "journal_entry_id")
+
+
 def _map_journal_line(row: dict[str, Any], settings: SyncSettings) -> dict[str, Any]:
-    _currency(row, "journalentry", "journal_entry_id")
-    flagged = bool(row.pop("intercompany", False))
-    represents = row.pop("customer_represents", None)
-    row["is_intercompany"] = flagged or settings.is_intercompany_customer(row.get("customer_id"), represents)
-    row["status_text"] = status_text(row.get("status_text"))
+    row = _map_journal_transaction(row, settings)
     entry, line = row.pop("tran_last_modified", None), row.pop("line_last_modified", None)
     stamps = [s for s in (entry, line) if s is not None]
     row["last_modified"] = max(stamps) if stamps else None
@@ -311,7 +300,7 @@ _TRANSACTION_FROM = (
 )
 
 
-def _transaction_source(record_type: str, table: Table, extra: tuple[Col, ...]) -> RecordSource:
+def _transaction_source(record_type: str, extra: tuple[Col, ...]) -> RecordSource:
     code = TRANSACTION_TYPE_CODES[record_type]
     columns = (
         Col("id", "t.id", Kind.ID),
@@ -338,7 +327,7 @@ def _transaction_source(record_type: str, table: Table, extra: tuple[Col, ...]) 
     )
     return RecordSource(
         record_type=record_type,
-        table=table,
+        table=TABLES_BY_RECORD_TYPE[record_type],
         columns=columns,
         from_=_TRANSACTION_FROM,
         where=f"t.type = '{code}'",
@@ -356,15 +345,15 @@ _USED_UNUSED = (
     Col("amount_unused", "t.foreignpaymentamountunused", Kind.DECIMAL),
 )
 
-INVOICE = _transaction_source("invoice", invoices, (
+INVOICE = _transaction_source("invoice", (
     Col("due_date", date_sql("t.duedate"), Kind.DATE),
     Col("amount_paid", "t.foreignamountpaid", Kind.DECIMAL),
     Col("amount_unpaid", "t.foreignamountunpaid", Kind.DECIMAL),
 ))
-CUSTOMER_PAYMENT = _transaction_source("customerpayment", customer_payments, _USED_UNUSED)
-CREDIT_MEMO = _transaction_source("creditmemo", credit_memos, _USED_UNUSED)
-CUSTOMER_REFUND = _transaction_source("customerrefund", customer_refunds, ())
-DEPOSIT = _transaction_source("deposit", deposits, ())
+CUSTOMER_PAYMENT = _transaction_source("customerpayment", _USED_UNUSED)
+CREDIT_MEMO = _transaction_source("creditmemo", _USED_UNUSED)
+CUSTOMER_REFUND = _transaction_source("customerrefund", ())
+DEPOSIT = _transaction_source("deposit", ())
 
 # -------------------------------------------------------------------------------------------
 # journal entries: their A/R lines
@@ -490,9 +479,9 @@ def documents_source(types: Sequence[str] = DOCUMENT_TYPES) -> DocumentSource:
 # deletedrecord: two id spaces (entities, transactions), each read by recordid
 
 
-def _deleted_source(name: str, scriptids: Sequence[str]) -> RecordSource:
+def _deleted_source(scriptids: Sequence[str]) -> RecordSource:
     return RecordSource(
-        record_type=name,
+        record_type="deletedrecord",
         table=deleted_records,
         columns=(
             Col("record_type", "d.scriptid", Kind.TEXT),
@@ -516,8 +505,8 @@ def _deleted_source(name: str, scriptids: Sequence[str]) -> RecordSource:
     )
 
 
-DELETED_CUSTOMERS = _deleted_source("deletedrecord", ("customer",))
-DELETED_TRANSACTIONS = _deleted_source("deletedrecord", tuple(TRANSACTION_TYPE_CODES))
+DELETED_CUSTOMERS = _deleted_source(("customer",))
+DELETED_TRANSACTIONS = _deleted_source(tuple(TRANSACTION_TYPE_CODES))
 
 
 def deleted_record_sources() -> tuple[RecordSource, RecordSource]:

@@ -24,6 +24,7 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from ns_pipelines.stripe.webhook import SIGNATURE_HEADER as STRIPE_SIGNATURE_HEADER
 from ns_pipelines.webhooks.inbox import Inbox, WarehouseUnavailable
 from ns_pipelines.webhooks.payload import PayloadError, parse_event
 from ns_pipelines.webhooks.signature import SIGNATURE_HEADER, TOLERANCE_SECONDS, SignatureError, verify
@@ -39,13 +40,15 @@ RETRY_AFTER_SECONDS = 5
 
 
 def _json(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer; every 503 tells the sender when to retry (Retry-After)."""
+    if status == 503:
+        headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
     return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers,
                     content_type="application/json")
 
 
 def _error(status: int, error: str, message: str, **extra: Any) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    return _json({"error": error, "message": message, **extra}, status, headers)
+    return _json({"error": error, "message": message, **extra}, status)
 
 
 class BodyTooLarge(Exception):
@@ -105,8 +108,7 @@ class WebhookApp:
             self.inbox.ping()
         except WarehouseUnavailable as exc:
             log.warning("health: warehouse unavailable: %s", exc)
-            return _json({"status": "unavailable", "warehouse": "unavailable", "error": str(exc)}, 503,
-                         {"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return _json({"status": "unavailable", "warehouse": "unavailable", "error": str(exc)}, 503)
         return _json({"status": "ok", "warehouse": "ok"}, 200)
 
     def _body(self, request: Request) -> bytes:
@@ -164,6 +166,6 @@ class WebhookApp:
             raw = self._body(request)
         except BodyTooLarge:
             return _error(413, "body_too_large", f"body is larger than {self.max_body_bytes} bytes")
-        status, body = receive_stripe_event(raw, request.headers.get("Stripe-Signature"), self.stripe_secrets,
+        status, body = receive_stripe_event(raw, request.headers.get(STRIPE_SIGNATURE_HEADER), self.stripe_secrets,
                                             self.inbox, request.remote_addr or "-")
-        return _json(body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None)
+        return _json(body, status)

@@ -25,11 +25,12 @@ from ns_pipelines.netsuite import (
     NetSuiteError,
     PermissionDeniedError,
     RecordNotFoundError,
+    RecordService,
 )
 
 from .exact_json import dumps
 from .model import PAYMENT_RECORD, PlannedWrite
-from .netsuite_io import ExactRecordService, get_exact
+from .netsuite_io import get_exact
 from .plan_store import (
     DONE,
     FAILED,
@@ -65,7 +66,7 @@ class ApplyReport:
 
 
 class Applier:
-    def __init__(self, records: ExactRecordService, engine: Engine, *, run_id: str | None = None,
+    def __init__(self, records: RecordService, engine: Engine, *, run_id: str | None = None,
                  linker: StripeLinker | None = None, workers: int | None = None,
                  after_write: Callable[[PlannedWrite, int], None] | None = None) -> None:
         self.records = records

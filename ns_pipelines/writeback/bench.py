@@ -18,14 +18,13 @@ from pathlib import Path
 
 import click
 
-from ns_pipelines.netsuite import NetSuiteClient, NetSuiteConfig
+from ns_pipelines.netsuite import NetSuiteClient, NetSuiteConfig, RecordService
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.sandbox.netsuite.settings import SandboxSettings
 from ns_pipelines.warehouse import create_warehouse_engine, upgrade_warehouse
 
 from .apply import Applier
 from .model import Application, PaymentAction
-from .netsuite_io import ExactRecordService
 from .plan_store import pending_writes, save_plan
 from .planner import plan_writes
 from .references import load_references
@@ -62,7 +61,7 @@ def run(writes: int, latency_ms: float, concurrency: int) -> dict[str, float]:
                 save_plan(engine, plan_writes(actions, [], load_references(client, wb), wb))
                 server.settings.latency_ms = latency_ms
                 started = time.monotonic()
-                report = Applier(ExactRecordService(client), engine).apply(pending_writes(engine))
+                report = Applier(RecordService(client), engine).apply(pending_writes(engine))
                 seconds = time.monotonic() - started
                 peak = server.account.stats()["peak_concurrency"]
             engine.dispose()

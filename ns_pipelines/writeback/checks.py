@@ -1,11 +1,9 @@
 """What the writeback's asset checks verify (plain Python; ns_pipelines.defs.writeback wraps them)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlalchemy import Engine, select
 
+from ns_pipelines.ar.checks import CheckOutcome
 from ns_pipelines.netsuite import NetSuiteClient
 from ns_pipelines.warehouse.tables.writeback import writeback_plan
 
@@ -13,13 +11,6 @@ from .plan_store import REFUSED
 
 DUPLICATES_QUERY = ("SELECT t.externalid, COUNT(*) AS n FROM transaction t WHERE t.externalid LIKE 'stripe:%' "
                     "GROUP BY t.externalid HAVING COUNT(*) > 1")
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    passed: bool
-    description: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def no_duplicate_external_ids(client: NetSuiteClient) -> CheckOutcome:

@@ -19,16 +19,15 @@ import stripe
 from sqlalchemy import Engine
 
 from ns_pipelines.money import to_major, to_minor
-from ns_pipelines.netsuite import NetSuiteClient
+from ns_pipelines.netsuite import NetSuiteClient, RecordService
 
 from .exact_json import dumps
 from .model import REFUND_RECORD
-from .netsuite_io import ExactRecordService
 from .plan_store import FAILED, WRITTEN, Attempt, record_attempt
-from .stripe_links import metadata_idempotency_key
+from .planner import REFUND_ID_KEY
+from .stripe_links import StripeLinker
 
 CREDIT_MEMO_KEY = "netsuite_credit_memo_id"
-REFUND_ID_KEY = "netsuite_customer_refund_id"
 
 
 class CreditMemoRefundError(ValueError):
@@ -126,12 +125,10 @@ def refund_credit_memo(client: NetSuiteClient, engine: Engine, stripe_client: st
             "currency": {"id": str(memo["currency"])}, "undepFunds": True,
             "memo": f"Stripe refund {refund.id} of credit memo {credit_memo_id}",
             "apply": {"items": [{"doc": {"id": str(credit_memo_id)}, "apply": True, "amount": amount}]}}
-    netsuite_id = ExactRecordService(client).upsert(REFUND_RECORD, f"stripe:{refund.id}", body)
+    netsuite_id = RecordService(client).upsert(REFUND_RECORD, f"stripe:{refund.id}", body)
     _log(engine, f"stripe:{refund.id}", "credit_memo_refund", REFUND_RECORD, body, WRITTEN,
          f"{REFUND_RECORD} {netsuite_id}", netsuite_id, refund.id, run_id)
-    stripe_client.v1.refunds.update(
-        refund.id, params={"metadata": {REFUND_ID_KEY: str(netsuite_id)}},
-        options={"idempotency_key": metadata_idempotency_key(refund.id, REFUND_ID_KEY, netsuite_id)})
+    StripeLinker(stripe_client).link(refund.id, REFUND_ID_KEY, netsuite_id)
     _log(engine, f"stripe:{refund.id}", "stripe_metadata", "stripe:refund",
          {"metadata": {REFUND_ID_KEY: str(netsuite_id)}}, WRITTEN, f"metadata.{REFUND_ID_KEY} = {netsuite_id}",
          netsuite_id, refund.id, run_id)

@@ -1,27 +1,16 @@
-"""JSON with exact decimal numbers: Decimal amounts are written as JSON numbers digit for digit
-(the stdlib encoder only knows floats) and read back as Decimal."""
+"""The writeback's JSON text (plan payloads, logged requests): exact decimals, never a float,
+keys sorted so the same write always reads the same (ns_pipelines.netsuite.exact_json)."""
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
+
+from ns_pipelines.netsuite.exact_json import loads
+
+__all__ = ["dumps", "loads"]
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text, keys sorted (deterministic), Decimal as a plain JSON number."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        return format(value, "f")
-    if isinstance(value, float):
-        raise TypeError("floats are not written: use Decimal for amounts")
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{dumps(v)}" for k, v in sorted(value.items())) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    return json.dumps(value)
+    """Compact JSON text, keys sorted (deterministic), Decimal as a plain JSON number; floats refused."""
+    from ns_pipelines.netsuite.exact_json import dumps as exact_dumps
 
-
-def loads(text: str) -> Any:
-    """Parse JSON text; every number with a fraction or exponent becomes a Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    return exact_dumps(value, floats=False, sort_keys=True)

@@ -6,6 +6,7 @@ them from the warehouse. Amounts are Decimal in major units of `currency` (upper
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,6 +24,11 @@ CREDIT_MEMO_RECORD = "creditMemo"
 class Application:
     invoice_id: int
     amount: Decimal
+
+
+def applications(items: Iterable[Mapping[str, Any]]) -> tuple[Application, ...]:
+    """`[{"invoice_id": ..., "amount": ...}]` as read back from a JSON column."""
+    return tuple(Application(int(item["invoice_id"]), Decimal(str(item["amount"]))) for item in items)
 
 
 @dataclass(frozen=True)

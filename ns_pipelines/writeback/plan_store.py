@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ns_pipelines.warehouse.tables.writeback import writeback_log, writeback_plan
 
 from .exact_json import dumps, loads
-from .model import Application, PlannedWrite
+from .model import PlannedWrite, applications
 
 PLANNED, DONE, REFUSED, SUPERSEDED = "planned", "done", "refused", "superseded"
 WRITTEN, FAILED = "written", "failed"  # log statuses besides "refused"
@@ -91,8 +90,7 @@ def _write(r: object) -> PlannedWrite:
         external_id=r.external_id, action=r.action, record_type=r.record_type, reason=r.reason,  # type: ignore[attr-defined]
         payload=payload, wave=r.wave, depends_on=tuple(loads(r.depends_on)),  # type: ignore[attr-defined]
         stripe_object_id=r.stripe_object_id, stripe_metadata_key=r.stripe_metadata_key,  # type: ignore[attr-defined]
-        reduce_applications=tuple(Application(int(a["invoice_id"]), Decimal(str(a["amount"])))
-                                  for a in loads(r.unapply_first)),  # type: ignore[attr-defined]
+        reduce_applications=applications(loads(r.unapply_first)),  # type: ignore[attr-defined]
         blocked=blocked,
     )
 

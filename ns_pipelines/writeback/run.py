@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from ns_pipelines.netsuite import NetSuiteClient
+from ns_pipelines.netsuite import NetSuiteClient, RecordService
 
 from .apply import Applier, ApplyReport
 from .model import PlannedWrite
-from .netsuite_io import ExactRecordService
 from .plan_store import PlanSummary, pending_writes, save_plan
 from .planner import plan_writes
 from .references import load_references
@@ -26,4 +25,4 @@ def plan(engine: Engine, client: NetSuiteClient, settings: WritebackSettings) ->
 def apply(engine: Engine, client: NetSuiteClient, *, run_id: str | None = None,
           linker: StripeLinker | None = None) -> ApplyReport:
     """Write every pending plan row to NetSuite (and the ids back to Stripe when `linker` is given)."""
-    return Applier(ExactRecordService(client), engine, run_id=run_id, linker=linker).apply(pending_writes(engine))
+    return Applier(RecordService(client), engine, run_id=run_id, linker=linker).apply(pending_writes(engine))

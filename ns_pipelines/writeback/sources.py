@@ -9,12 +9,7 @@ from sqlalchemy import Engine, select
 
 from ns_pipelines.warehouse.tables.reconciliation import payment_matches, payout_matches
 
-from .model import Application, DepositLine, PayoutAction, PaymentAction
-
-
-def _applications(text: str | None) -> tuple[Application, ...]:
-    return tuple(Application(int(item["invoice_id"]), Decimal(str(item["amount"])))
-                 for item in json.loads(text or "[]"))
+from .model import DepositLine, PayoutAction, PaymentAction, applications
 
 
 def _int(value: Any) -> int | None:
@@ -26,7 +21,8 @@ def payment_action(row: Any) -> PaymentAction:
         external_id=row.external_id, action=row.action, state=row.state, stripe_object_id=row.stripe_object_id,
         charge_id=row.charge_id, payment_external_id=row.payment_external_id,
         netsuite_customer_id=_int(row.netsuite_customer_id), currency=row.currency, amount=Decimal(row.amount),
-        applications=_applications(row.applications), unapplied_amount=Decimal(row.unapplied_amount or 0),
+        applications=applications(json.loads(row.applications or "[]")),
+        unapplied_amount=Decimal(row.unapplied_amount or 0),
         is_split=bool(row.is_split), is_overpayment=bool(row.is_overpayment),
         netsuite_payment_id=_int(row.netsuite_payment_id), memo=row.memo, tran_date=row.tran_date,
         payout_id=row.payout_id, reason=row.reason,

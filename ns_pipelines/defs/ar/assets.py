@@ -13,6 +13,8 @@ import dagster as dg
 from sqlalchemy import Engine, func, select
 
 import ns_pipelines.warehouse as wh
+from ns_pipelines.ar.aging import BUCKET_COLUMNS
+from ns_pipelines.ar.open_items import BUCKETS as AGING_BUCKETS
 from ns_pipelines.defs.metadata import OWNERS, RECEIVABLES_GROUP, ints, markdown_table, table_metadata
 from ns_pipelines.defs.netsuite.assets import (
     credit_memos,
@@ -26,8 +28,8 @@ from ns_pipelines.defs.netsuite.assets import (
 from ns_pipelines.defs.resources import WarehouseResource
 
 KINDS = {"python", "sql"}
-BUCKETS = [("current", "current_amount"), ("1-30", "days_1_30"), ("31-60", "days_31_60"),
-           ("61-90", "days_61_90"), ("90+", "days_over_90")]
+# (ageing bucket, its ar_aging column), in order
+BUCKETS = list(zip(AGING_BUCKETS, BUCKET_COLUMNS, strict=True))
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 

@@ -34,10 +34,7 @@ def check_interval_seconds(environ: Mapping[str, str] | None = None) -> int:
 
 def resource_environment(netsuite: NetSuiteResource) -> dict[str, str]:
     """The NETSUITE_* variables the resource was configured with (as check_connection reads them)."""
-    from ns_pipelines.netsuite.config import ENV_VARS
-
-    values = {var: getattr(netsuite, field) for field, var in ENV_VARS.items()}
-    return {var: str(value) for var, value in values.items() if value not in (None, "")}
+    return netsuite.environment()
 
 
 @dg.sensor(

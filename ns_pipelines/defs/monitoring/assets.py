@@ -50,8 +50,13 @@ def minute_metadata(usage: MinuteUsage, prefix: str) -> dict[str, dg.MetadataVal
     }
 
 
+def window_total(summary: UsageSummary) -> MinuteUsage:
+    """The window summed as one minute; zeros when it had no requests."""
+    return summary.total or MinuteUsage(summary.since, "", "*")
+
+
 def summary_metadata(summary: UsageSummary) -> dict[str, Any]:
-    total = summary.total or MinuteUsage(summary.since, "", "*")
+    total = window_total(summary)
     recent = summary.minutes[-MINUTES_SHOWN:]
     return {
         **minute_metadata(total, "ns/window_"),

@@ -1,7 +1,7 @@
 """The warning on the API usage: the budget was hit, or NetSuite answered over the limit."""
 import dagster as dg
 
-from ns_pipelines.defs.monitoring.assets import ApiUsageConfig, load_summary, netsuite_api_usage
+from ns_pipelines.defs.monitoring.assets import ApiUsageConfig, load_summary, netsuite_api_usage, window_total
 from ns_pipelines.defs.resources import WarehouseResource
 
 
@@ -14,7 +14,7 @@ from ns_pipelines.defs.resources import WarehouseResource
 )
 def within_budget(config: ApiUsageConfig, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     summary = load_summary(warehouse, config.window_minutes)
-    total = summary.total
+    total = window_total(summary)
     warnings = summary.warnings
     return dg.AssetCheckResult(
         passed=not warnings,
@@ -24,10 +24,10 @@ def within_budget(config: ApiUsageConfig, warehouse: WarehouseResource) -> dg.As
         "no over-limit answers",
         metadata={
             "ns/requests": dg.MetadataValue.int(summary.requests),
-            "ns/peak_concurrency": dg.MetadataValue.int(total.peak_concurrency if total else 0),
-            "ns/budget": dg.MetadataValue.int(total.budget if total else 0),
-            "ns/budget_waits": dg.MetadataValue.int(total.budget_waits if total else 0),
-            "ns/over_limit": dg.MetadataValue.int(total.over_limit if total else 0),
+            "ns/peak_concurrency": dg.MetadataValue.int(total.peak_concurrency),
+            "ns/budget": dg.MetadataValue.int(total.budget),
+            "ns/budget_waits": dg.MetadataValue.int(total.budget_waits),
+            "ns/over_limit": dg.MetadataValue.int(total.over_limit),
             "ns/minutes_at_budget": dg.MetadataValue.int(len(summary.minutes_at_budget)),
             "ns/minutes_over_limit": dg.MetadataValue.int(len(summary.minutes_over_limit)),
         },

@@ -40,10 +40,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, Optional
 
 import dagster as dg
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table
 
 import ns_pipelines.warehouse as wh
-from ns_pipelines.defs.metadata import NETSUITE_POOL, OWNERS, RAW_GROUP, ints, row_counts, table_metadata, when
+from ns_pipelines.defs.metadata import NETSUITE_POOL, RAW_GROUP, ints, raw_table_spec, row_counts, when
 from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 
 KINDS = {"netsuite", "python"}
@@ -66,16 +66,7 @@ class SyncConfig(dg.Config):
 
 def _raw(name: str, table: Table, description: str, deps: Sequence[dg.AssetSpec] = ()) -> dg.AssetSpec:
     """The spec of one raw table; what every raw table shares."""
-    return dg.AssetSpec(
-        key=["netsuite", name],
-        description=" ".join(description.split()),
-        group_name=RAW_GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
-        deps=list(deps),
-        metadata=table_metadata(table),
-        tags={"ns/layer": "raw"},
-    )
+    return raw_table_spec(["netsuite", name], table, description, group=RAW_GROUP, kinds=KINDS, deps=deps)
 
 
 customers = _raw("customers", wh.customers, """
@@ -287,17 +278,13 @@ def netsuite_raw_tables(
 def _customers_of(engine: Engine, ids: dict[str, list[int]]) -> set[int]:
     """Customers of the warehouse copies of these documents (deleted ones too): their balances
     in NetSuite moved with the documents, and a customer record has no event of its own for that."""
+    from ns_pipelines.sync.runner import customers_of
+
     found: set[int] = set()
     with engine.connect() as conn:
         for record_type, values in ids.items():
-            if record_type not in wh.TABLES_BY_RECORD_TYPE or record_type == "customer":
-                continue
-            table = wh.TABLES_BY_RECORD_TYPE[record_type]
-            doc = table.c.journal_entry_id if table is wh.journal_lines else table.c.id
-            for start in range(0, len(values), 400):  # SQLite's bind-variable limit
-                stmt = select(table.c.customer_id).where(doc.in_(values[start:start + 400]),
-                                                         table.c.customer_id.is_not(None)).distinct()
-                found.update(int(v) for v in conn.execute(stmt).scalars())
+            if record_type in wh.TABLES_BY_RECORD_TYPE and record_type != "customer":
+                found |= customers_of(conn, wh.TABLES_BY_RECORD_TYPE[record_type], values)
     return found
 
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, Optional
 import dagster as dg
 from sqlalchemy import Table
 
-from ns_pipelines.defs.metadata import OWNERS, ints, row_counts, table_metadata, when
+from ns_pipelines.defs.metadata import ints, raw_table_spec, row_counts, when
 from ns_pipelines.defs.resources import WarehouseResource
 from ns_pipelines.defs.stripe.resources import StripeResource
 from ns_pipelines.warehouse.tables import stripe as tables
@@ -49,16 +49,7 @@ class StripeSyncConfig(dg.Config):
 
 
 def _spec(name: str, table: Table, description: str, deps: tuple[dg.AssetSpec, ...] = ()) -> dg.AssetSpec:
-    return dg.AssetSpec(
-        key=["stripe", name],
-        description=" ".join(description.split()),
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
-        deps=list(deps),
-        metadata=table_metadata(table),
-        tags={"ns/layer": "raw"},
-    )
+    return raw_table_spec(["stripe", name], table, description, group=GROUP, kinds=KINDS, deps=deps)
 
 
 customers = _spec("customers", tables.customers, """

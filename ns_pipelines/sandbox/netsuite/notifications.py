@@ -13,47 +13,34 @@ events just stay in the outbox (admin API: GET /sandbox/admin/v1/events).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from ..delivery import DeliveryThread, sign
 from .settings import SandboxSettings
 from .store import Store
 
-log = logging.getLogger(__name__)
+__all__ = ["EVENTS", "Notifier", "sign"]
 
 EVENTS = {"create", "edit", "xedit", "delete"}
 
 
-def sign(body: bytes | str, secret: str, timestamp: int | None = None) -> str:
-    """The X-NS-Signature header value for a raw body."""
-    t = int(time.time()) if timestamp is None else int(timestamp)
-    raw = body.encode() if isinstance(body, str) else body
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
+class Notifier(DeliveryThread):
+    thread_name = "sandbox-notifier"
+    failure_message = "change-event delivery failed"
 
-
-class Notifier:
     def __init__(self, store: Store, settings: SandboxSettings, *, retry_base_s: float = 1.0,
                  retry_max_s: float = 60.0, timeout_s: tuple[float, float] = (5.0, 45.0)) -> None:
-        self.store = store
+        super().__init__(store)
+        self.store: Store = store
         self.settings = settings
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
         self.timeout_s = timeout_s
-        self._cond = threading.Condition()
-        self._kicked = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
         self._next_due: dict[int, float] = {}
-        self.delivered = 0
-        self.failed_attempts = 0
 
     # ------------------------------------------------------------------ producer side
     def notify(self, record_type: str, record_id: int | str, event: str) -> str:
@@ -72,11 +59,6 @@ class Notifier:
                          (event_id, json.dumps(body, separators=(",", ":"))))
         self.kick()
         return event_id
-
-    def kick(self) -> None:
-        with self._cond:
-            self._kicked = True
-            self._cond.notify_all()
 
     # ------------------------------------------------------------------ reading the outbox
     def events(self, *, delivered: bool | None = None, limit: int = 100, after_id: int = 0) -> list[dict[str, Any]]:
@@ -113,55 +95,11 @@ class Notifier:
         self.kick()
         return n
 
-    # ------------------------------------------------------------------ delivery thread
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="sandbox-notifier", daemon=True)
-        self._thread.start()
+    # ------------------------------------------------------------------ delivering (DeliveryThread runs it)
+    def target_url(self) -> str | None:
+        return self.settings.notify_url
 
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        import requests
-
-        session = requests.Session()
-        fast_polls = 0
-        try:
-            while not self._stopping:
-                wait = 1.0
-                delivered_any = False
-                url = self.settings.notify_url
-                if url:
-                    try:
-                        delivered_any, next_wait = self._deliver_due(session, url)
-                        wait = min(wait, next_wait)
-                    except Exception:  # never let the thread die (e.g. store being reset)
-                        log.exception("change-event delivery failed")
-                if fast_polls > 0 and not delivered_any:
-                    # A kick may come from inside a write transaction that has not committed yet.
-                    wait = min(wait, 0.05)
-                    fast_polls -= 1
-                with self._cond:
-                    if self._stopping:
-                        break
-                    if not self._kicked and wait > 0:
-                        self._cond.wait(wait)
-                    if self._kicked:
-                        self._kicked = False
-                        fast_polls = 20
-        finally:
-            session.close()
-            self.store.close()  # this thread's SQLite connection
-
-    def _deliver_due(self, session: Any, url: str) -> tuple[bool, float]:
+    def deliver_due(self, session: Any, url: str) -> tuple[bool, float]:
         max_attempts = self.settings.notify_max_attempts
         rows = self.store.connect().execute(
             "SELECT id, body, attempts FROM sandbox_outbox WHERE delivered_at IS NULL AND attempts < ? "

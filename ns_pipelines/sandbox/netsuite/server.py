@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..http import LoopbackServer
+from ..http import LoopbackServer, SandboxHttpServer
 from .auth import Authenticator
 from .credentials import SandboxCredentials, TokenRegistry, write_json_0600
 from .governance import Governor
@@ -130,8 +130,10 @@ class SandboxAccount:
         self.notifier.stop()
 
 
-class SandboxServer:
+class SandboxServer(SandboxHttpServer):
     """The sandbox account served over HTTP on loopback, in background threads."""
+
+    thread_name = "sandbox-http"
 
     def __init__(self, data_dir: Path | str, settings: SandboxSettings | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, scale: str | int = "tiny", seed: int = 42,
@@ -143,36 +145,14 @@ class SandboxServer:
         self.port = port
         self._server = LoopbackServer(host, port)
 
-    # ------------------------------------------------------------------ addresses
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+    # ------------------------------------------------------------------ lifecycle (SandboxHttpServer)
+    def _account(self) -> SandboxAccount:
+        return self.account
 
-    @property
-    def admin_url(self) -> str:
-        return self.base_url + "/sandbox/admin/v1"
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "SandboxServer":
-        if self._server.running:
-            return self
-        self.account.ensure_seeded()
+    def _create_app(self) -> Callable[..., Any]:
         from .app import create_app
 
-        self.port = self._server.start(create_app(self.account), "sandbox-http")
-        self.account.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-        self.account.stop()
-
-    def __enter__(self) -> "SandboxServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return create_app(self.account)
 
     # ------------------------------------------------------------------ credentials
     def environment(self) -> dict[str, str]:

@@ -51,6 +51,11 @@ def _json(obj: Any, status: int = 200) -> Response:
     return Response(json.dumps(obj, indent=2), status=status, content_type="application/json")
 
 
+def metadata_of(data: dict[str, Any]) -> dict[str, str]:
+    """An admin body's `metadata` with keys and values as strings (as Stripe stores them)."""
+    return {str(k): str(v) for k, v in (data.get("metadata") or {}).items()}
+
+
 def create_admin_blueprint(sandbox: "StripeSandbox") -> Blueprint:
     bp = Blueprint("stripe_sandbox_admin", __name__)
     ledger = sandbox.ledger
@@ -134,7 +139,7 @@ def create_admin_blueprint(sandbox: "StripeSandbox") -> Blueprint:
         method = data.get("payment_method") or METHODS.get(data.get("method", "card"))
         if method is None:
             raise invalid(f"method must be one of {', '.join(METHODS)}", param="method")
-        metadata = {str(k): str(v) for k, v in (data.get("metadata") or {}).items()}
+        metadata = metadata_of(data)
         invoice_ids = [str(i) for i in data.get("invoice_ids") or []]
         amount, currency = data.get("amount"), data.get("currency")
         ns_customer = data.get("netsuite_customer_id")
@@ -175,7 +180,7 @@ def create_admin_blueprint(sandbox: "StripeSandbox") -> Blueprint:
         data = body()
         refund = ledger.create_refund(charge_id=data.get("charge"), payment_intent_id=data.get("payment_intent"),
                                       amount=data.get("amount"), reason=data.get("reason"),
-                                      metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()})
+                                      metadata=metadata_of(data))
         return _json(refund, 201)
 
     @bp.post("/disputes")

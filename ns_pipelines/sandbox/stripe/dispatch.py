@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[..., dict[str, Any]]
 LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "expand"}
+RANGE_OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
 def dumps(obj: Any) -> bytes:
@@ -205,10 +206,7 @@ class ApiContext:
         if after and before:
             raise invalid("You may only specify one of these parameters: starting_after, ending_before.",
                           param="ending_before")
-        for op, value in p.range_filter(params, "created").items():
-            where.append({"eq": "created = ?", "gt": "created > ?", "gte": "created >= ?", "lt": "created < ?",
-                          "lte": "created <= ?"}[op])
-            args.append(value)
+        self.range_filter(params, "created", "created", where, args)
         cursor_after = cursor_before = None
         if after:
             cursor_after = self.store.position(str(after), object_type)
@@ -223,6 +221,32 @@ class ApiContext:
         items, has_more = self.store.page(object_type, where, args, limit=int(limit or 10),
                                           starting_after=cursor_after, ending_before=cursor_before)
         return list_object(url, items, has_more)
+
+    def retrieve_route(self, table: RouteTable, object_type: str, path: str) -> None:
+        """GET {path}/<id>: the object, no params."""
+        def retrieve(params: dict[str, Any], object_id: str) -> dict[str, Any]:
+            p.reject_unknown(params, set())
+            return self.ledger.require(object_id, object_type)
+        retrieve.__name__ = f"{object_type}_retrieve"
+        table.route("GET", f"{path}/<object_id>")(retrieve)
+
+    def update_route(self, table: RouteTable, object_type: str, path: str, fields: tuple[str, ...] = ()) -> None:
+        """POST {path}/<id>: set `fields` and merge `metadata` (Ledger.update_object, under the write lock)."""
+        allowed = {*fields, "metadata"}
+
+        def update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
+            p.reject_unknown(params, allowed)
+            return self.ledger.update_object(object_id, object_type, {k: params[k] for k in fields if k in params},
+                                             params)
+        update.__name__ = f"{object_type}_update"
+        table.route("POST", f"{path}/<object_id>")(update)
+
+    def range_filter(self, params: dict[str, Any], name: str, column: str, where: list[str],
+                     args: list[Any]) -> None:
+        """A `created`-style param (an integer or {gt, gte, lt, lte}) as conditions on the SQL `column`."""
+        for op, value in p.range_filter(params, name).items():
+            where.append(f"{column} {RANGE_OPERATORS[op]} ?")
+            args.append(value)
 
     def equals_filter(self, params: dict[str, Any], name: str, where: list[str], args: list[Any],
                       path: str | None = None) -> None:

@@ -11,45 +11,33 @@ API's redeliver queues it again). As on Stripe, delivery is at least once and un
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
 import threading
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from ..delivery import DeliveryThread, sign
 from .ids import IdFactory
 from .settings import StripeSandboxSettings
 from .store import StripeStore
 
-log = logging.getLogger(__name__)
 
-
-def signature_header(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    t = int(time.time()) if timestamp is None else int(timestamp)
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
-
-
-class EventLog:
+class EventLog(DeliveryThread):
     """Creates events and delivers them."""
+
+    thread_name = "stripe-sandbox-webhooks"
+    failure_message = "Stripe sandbox webhook delivery failed"
 
     def __init__(self, store: StripeStore, settings: StripeSandboxSettings, now: Callable[[], int],
                  secret: Callable[[], str]) -> None:
-        self.store = store
+        super().__init__(store)
+        self.store: StripeStore = store
         self.settings = settings
         self.now = now
         self.secret = secret
         self.ids = IdFactory()
         self.request_context = threading.local()
-        self._cond = threading.Condition()
-        self._kicked = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-        self.delivered = 0
-        self.failed_attempts = 0
 
     # ------------------------------------------------------------------ producing
     def emit(self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -102,56 +90,17 @@ class EventLog:
         return {"queued": total, "delivered": delivered, "given_up": given_up,
                 "pending": total - delivered - given_up, "failed_attempts": self.failed_attempts}
 
-    def kick(self) -> None:
-        with self._cond:
-            self._kicked = True
-            self._cond.notify_all()
+    # ------------------------------------------------------------------ delivering (DeliveryThread runs it)
+    def target_url(self) -> str | None:
+        return self.settings.webhook_url
 
-    # ------------------------------------------------------------------ delivering
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="stripe-sandbox-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        import requests
-
-        session = requests.Session()
-        try:
-            while not self._stopping:
-                wait = 1.0
-                url = self.settings.webhook_url
-                if url:
-                    try:
-                        wait = self._deliver_due(session, url)
-                    except Exception:  # the thread must survive e.g. a reset wiping the tables
-                        log.exception("Stripe sandbox webhook delivery failed")
-                with self._cond:
-                    if self._stopping:
-                        break
-                    if not self._kicked and wait > 0:
-                        self._cond.wait(wait)
-                    self._kicked = False
-        finally:
-            session.close()
-            self.store.close()
-
-    def _deliver_due(self, session: Any, url: str) -> float:
+    def deliver_due(self, session: Any, url: str) -> tuple[bool, float]:
         now = time.time()
         rows = self.store.connect().execute(
             "SELECT d.event_id, d.attempts, d.next_attempt_at, o.body FROM stripe_delivery d "
             "JOIN stripe_object o ON o.id = d.event_id WHERE d.delivered_at IS NULL AND d.given_up = 0 "
             "ORDER BY o.seq LIMIT 200").fetchall()
+        delivered_any = False
         next_wait = 1.0
         for row in rows:
             if self._stopping:
@@ -179,13 +128,14 @@ class EventLog:
                     next_wait = min(next_wait, backoff)
             if ok:
                 self.delivered += 1
+                delivered_any = True
             else:
                 self.failed_attempts += 1
-        return max(0.01, next_wait)
+        return delivered_any, max(0.01, next_wait)
 
     def _post(self, session: Any, url: str, body: bytes) -> tuple[bool, str]:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                   "Stripe-Signature": signature_header(body, self.secret())}
+                   "Stripe-Signature": sign(body, self.secret())}
         try:
             resp = session.post(url, data=body, headers=headers, timeout=(5.0, 30.0))
         except Exception as exc:

@@ -88,10 +88,13 @@ class Ledger:
         """Set fields (metadata, description ...) and emit `<type>.updated` with previous_attributes.
 
         With the request's `params`, their metadata is merged into the object's under the write lock,
-        so concurrent updates of different keys (as Stripe allows) never lose one another's keys."""
+        so concurrent updates of different keys (as Stripe allows) never lose one another's keys.
+        A deleted object (a customer) answers 400 resource_missing, as Stripe does."""
         event_prefix = {"dispute": "charge.dispute", "payment_intent": "payment_intent"}.get(object_type, object_type)
         with self.store.write():
             body = self.require(object_id, object_type)
+            if body.get("deleted"):
+                raise invalid(f"No such {object_type}: '{object_id}'", param="id", code="resource_missing")
             if params is not None and "metadata" in params:
                 changes = {**changes, "metadata": as_metadata(params, body.get("metadata"))}
             previous = {k: body.get(k) for k, v in changes.items() if body.get(k) != v}

@@ -5,12 +5,15 @@ from typing import Any
 
 from . import params as p
 from .dispatch import LIST_PARAMS, ApiContext, RouteTable
-from .errors import StripeApiError, invalid
+from .errors import invalid, missing
 
 
 def register(table: RouteTable, ctx: ApiContext) -> None:
     ledger, paged, equals_filter = ctx.ledger, ctx.paged, ctx.equals_filter
     sandbox = ctx.sandbox
+    for object_type, path in (("payout", "/v1/payouts"), ("balance_transaction", "/v1/balance_transactions")):
+        ctx.retrieve_route(table, object_type, path)
+    ctx.update_route(table, "payout", "/v1/payouts")
 
     # ------------------------------------------------------------------ payouts and balance
     @table.route("GET", "/v1/payouts")
@@ -19,22 +22,8 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         where: list[str] = []
         args: list[Any] = []
         equals_filter(params, "status", where, args)
-        for op, value in p.range_filter(params, "arrival_date").items():
-            where.append("json_extract(body, '$.arrival_date') " +
-                         {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op] + " ?")
-            args.append(value)
+        ctx.range_filter(params, "arrival_date", "json_extract(body, '$.arrival_date')", where, args)
         return paged("payout", "/v1/payouts", params, where, args)
-
-    @table.route("GET", "/v1/payouts/<object_id>")
-    def payouts_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "payout")
-
-    @table.route("POST", "/v1/payouts/<object_id>")
-    def payouts_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"metadata"})
-        ledger.require(object_id, "payout")
-        return ledger.update_object(object_id, "payout", {}, params)
 
     @table.route("GET", "/v1/balance")
     def balance_get(params: dict[str, Any]) -> dict[str, Any]:
@@ -58,11 +47,6 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         equals_filter(params, "type", where, args)
         equals_filter(params, "currency", where, args)
         return paged("balance_transaction", "/v1/balance_transactions", params, where, args)
-
-    @table.route("GET", "/v1/balance_transactions/<object_id>")
-    def balance_transactions_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "balance_transaction")
 
     # ------------------------------------------------------------------ events
     def retention_floor() -> int:
@@ -98,5 +82,5 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         p.reject_unknown(params, set())
         event = ledger.require(object_id, "event")
         if event["created"] < retention_floor():
-            raise StripeApiError(404, f"No such event: '{object_id}'", code="resource_missing", param="id")
+            raise missing("event", object_id)
         return event

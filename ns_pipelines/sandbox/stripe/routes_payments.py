@@ -11,6 +11,14 @@ from .ledger import NewPayment
 
 def register(table: RouteTable, ctx: ApiContext) -> None:
     ledger, paged, equals_filter = ctx.ledger, ctx.paged, ctx.equals_filter
+    for object_type, path in (("customer", "/v1/customers"), ("charge", "/v1/charges"), ("refund", "/v1/refunds"),
+                              ("dispute", "/v1/disputes")):
+        ctx.retrieve_route(table, object_type, path)
+    ctx.update_route(table, "customer", "/v1/customers", ("name", "email", "description", "phone"))
+    ctx.update_route(table, "payment_intent", "/v1/payment_intents", ("description", "receipt_email"))
+    ctx.update_route(table, "charge", "/v1/charges", ("description", "receipt_email"))
+    ctx.update_route(table, "refund", "/v1/refunds")
+    ctx.update_route(table, "dispute", "/v1/disputes")
 
     # ------------------------------------------------------------------ customers
     @table.route("GET", "/v1/customers")
@@ -27,26 +35,10 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         return ledger.create_customer(name=params.get("name"), email=params.get("email"),
                                       description=params.get("description"), metadata=p.as_metadata(params))
 
-    @table.route("GET", "/v1/customers/<object_id>")
-    def customers_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "customer")
-
     @table.route("DELETE", "/v1/customers/<object_id>")
     def customers_delete(params: dict[str, Any], object_id: str) -> dict[str, Any]:
         p.reject_unknown(params, set())
         return ledger.delete_customer(object_id)
-
-    @table.route("POST", "/v1/customers/<object_id>")
-    def customers_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"name", "email", "description", "metadata", "phone"})
-        current = ledger.require(object_id, "customer")
-        if current.get("deleted"):
-            raise invalid(f"No such customer: '{object_id}'", param="id", code="resource_missing")
-        changes = {k: params[k] for k in ("name", "email", "description", "phone") if k in params}
-        if "metadata" in params:
-            changes["metadata"] = p.as_metadata(params, current["metadata"])
-        return ledger.update_object(object_id, "customer", changes, params)
 
     # ------------------------------------------------------------------ payment intents
     def new_payment(params: dict[str, Any], *, method_param: str) -> NewPayment:
@@ -86,15 +78,6 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         p.reject_unknown(params, {"client_secret"})
         return ledger.require(object_id, "payment_intent")
 
-    @table.route("POST", "/v1/payment_intents/<object_id>")
-    def payment_intents_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"description", "metadata", "receipt_email"})
-        current = ledger.require(object_id, "payment_intent")
-        changes = {k: params[k] for k in ("description", "receipt_email") if k in params}
-        if "metadata" in params:
-            changes["metadata"] = p.as_metadata(params, current["metadata"])
-        return ledger.update_object(object_id, "payment_intent", changes, params)
-
     @table.route("POST", "/v1/payment_intents/<object_id>/confirm")
     def payment_intents_confirm(params: dict[str, Any], object_id: str) -> dict[str, Any]:
         p.reject_unknown(params, {"payment_method", "return_url", "off_session", "receipt_email"})
@@ -119,20 +102,6 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         if not p.as_bool(params, "capture", True):
             raise invalid("The Stripe sandbox supports capture=true only.", param="capture")
         return ledger.create_charge(new_payment(params, method_param="source"))
-
-    @table.route("GET", "/v1/charges/<object_id>")
-    def charges_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "charge")
-
-    @table.route("POST", "/v1/charges/<object_id>")
-    def charges_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"description", "metadata", "receipt_email"})
-        current = ledger.require(object_id, "charge")
-        changes = {k: params[k] for k in ("description", "receipt_email") if k in params}
-        if "metadata" in params:
-            changes["metadata"] = p.as_metadata(params, current["metadata"])
-        return ledger.update_object(object_id, "charge", changes, params)
 
     @table.route("GET", "/v1/charges/<object_id>/refunds")
     def charge_refunds_list(params: dict[str, Any], object_id: str) -> dict[str, Any]:
@@ -159,17 +128,6 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
                                     amount=p.as_int(params, "amount"), reason=params.get("reason"),
                                     metadata=p.as_metadata(params))
 
-    @table.route("GET", "/v1/refunds/<object_id>")
-    def refunds_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "refund")
-
-    @table.route("POST", "/v1/refunds/<object_id>")
-    def refunds_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"metadata"})
-        ledger.require(object_id, "refund")
-        return ledger.update_object(object_id, "refund", {}, params)
-
     # ------------------------------------------------------------------ disputes
     @table.route("GET", "/v1/disputes")
     def disputes_list(params: dict[str, Any]) -> dict[str, Any]:
@@ -179,17 +137,6 @@ def register(table: RouteTable, ctx: ApiContext) -> None:
         equals_filter(params, "charge", where, args)
         equals_filter(params, "payment_intent", where, args)
         return paged("dispute", "/v1/disputes", params, where, args)
-
-    @table.route("GET", "/v1/disputes/<object_id>")
-    def disputes_get(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, set())
-        return ledger.require(object_id, "dispute")
-
-    @table.route("POST", "/v1/disputes/<object_id>")
-    def disputes_update(params: dict[str, Any], object_id: str) -> dict[str, Any]:
-        p.reject_unknown(params, {"metadata"})
-        ledger.require(object_id, "dispute")
-        return ledger.update_object(object_id, "dispute", {}, params)
 
     @table.route("POST", "/v1/disputes/<object_id>/close")
     def disputes_close(params: dict[str, Any], object_id: str) -> dict[str, Any]:

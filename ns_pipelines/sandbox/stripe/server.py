@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from ..netsuite.credentials import write_json_0600
-from ..http import LoopbackServer
+from ..http import LoopbackServer, SandboxHttpServer
 from .clock import Clock
 from .events import EventLog
-from .ids import ALPHABET, IdFactory
+from .ids import IdFactory
 from .ledger import Ledger
 from .settings import StripeSandboxSettings
 from .store import StripeStore
@@ -30,10 +30,6 @@ from .store import StripeStore
 CREDENTIALS_KEY = "credentials"
 CATALOGUE_KEY = "seed_catalogue"
 WEBHOOK_URL_KEY = "webhook_url"
-
-
-def _token(prefix: str, length: int) -> str:
-    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
 class StripeSandbox:
@@ -61,7 +57,7 @@ class StripeSandbox:
     def _load_credentials(self) -> None:
         raw = self.store.get_meta(CREDENTIALS_KEY)
         data = json.loads(raw) if raw else {
-            "api_key": _token("sk_test_51Sbx", 40), "webhook_secret": _token("whsec_", 32),
+            "api_key": self.ids.secret("sk_test_51Sbx", 40), "webhook_secret": self.ids.secret("whsec_", 32),
             "admin_token": "sbx_stripe_admin_" + secrets.token_urlsafe(24)}
         if raw is None:
             self.store.set_meta(CREDENTIALS_KEY, json.dumps(data))
@@ -128,8 +124,10 @@ class StripeSandbox:
         self.events.stop()
 
 
-class StripeSandboxServer:
+class StripeSandboxServer(SandboxHttpServer):
     """The Stripe sandbox served over HTTP on loopback, in background threads."""
+
+    thread_name = "stripe-sandbox-http"
 
     def __init__(self, data_dir: Path | str, netsuite: Any = None, settings: StripeSandboxSettings | None = None, *,
                  host: str = "127.0.0.1", port: int = 0, seed: int = 42, integration_start_days: int | None = None,
@@ -142,15 +140,6 @@ class StripeSandboxServer:
         self.host = host
         self.port = port
         self._server = LoopbackServer(host, port)
-
-    @property
-    def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    @property
-    def admin_url(self) -> str:
-        return self.base_url + "/sandbox/admin/v1"
 
     @property
     def api_key(self) -> str:
@@ -174,25 +163,13 @@ class StripeSandboxServer:
         kwargs.setdefault("max_network_retries", 0)
         return stripe.StripeClient(self.api_key, base_addresses={"api": self.base_url}, **kwargs)
 
-    def start(self) -> "StripeSandboxServer":
-        if self._server.running:
-            return self
-        self.sandbox.ensure_seeded()
+    def _account(self) -> StripeSandbox:
+        return self.sandbox
+
+    def _create_app(self) -> Any:
         from .api import create_app
 
-        self.port = self._server.start(create_app(self.sandbox), "stripe-sandbox-http")
-        self.sandbox.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
-        self.sandbox.stop()
-
-    def __enter__(self) -> "StripeSandboxServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return create_app(self.sandbox)
 
     def environment(self) -> dict[str, str]:
         """The STRIPE_* variables (plus the sandbox admin API's URL and token)."""

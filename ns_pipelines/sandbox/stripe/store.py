@@ -10,12 +10,11 @@ SQLite's JSON functions.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ..sqlite import SqliteStore
 
 DB_FILENAME = "stripe.sqlite3"
 
@@ -51,58 +50,13 @@ CREATE TABLE IF NOT EXISTS stripe_meta (key TEXT PRIMARY KEY, value TEXT NOT NUL
 DATA_TABLES = ("stripe_object", "stripe_delivery", "stripe_idempotency")
 
 
-class StripeStore:
+class StripeStore(SqliteStore):
     """Readers run concurrently (WAL); writes are serialised by `write()` (nested use joins)."""
 
+    meta_table = "stripe_meta"
+
     def __init__(self, data_dir: Path | str) -> None:
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.data_dir / DB_FILENAME
-        self._local = threading.local()
-        self._write_lock = threading.RLock()
-        with self._write_lock:
-            self.connect().executescript(DDL)
-
-    def connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self.connect()
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
-    # ------------------------------------------------------------------ meta
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.connect().execute("SELECT value FROM stripe_meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.write() as conn:
-            conn.execute("INSERT INTO stripe_meta(key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        super().__init__(data_dir, DB_FILENAME, DDL)
 
     # ------------------------------------------------------------------ objects
     def insert(self, body: dict[str, Any], *, payout: str | None = None) -> None:

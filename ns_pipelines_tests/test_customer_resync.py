@@ -29,8 +29,8 @@ from ns_pipelines.warehouse import (
     journal_lines,
     payment_applications,
 )
-from ns_pipelines_tests.test_sync import make_client, make_engine, make_settings, sandbox_rows, sync_everything, truth
-from ns_pipelines_tests.test_sync import warehouse_rows as all_rows
+from ns_pipelines_tests.sync_helpers import make_client, make_engine, make_settings, sandbox_rows, sync_everything, truth
+from ns_pipelines_tests.sync_helpers import warehouse_rows as all_rows
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 TABLES = ("netsuite_customers", "netsuite_invoices", "netsuite_customer_payments", "netsuite_credit_memos",

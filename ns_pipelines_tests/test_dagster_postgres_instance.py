@@ -4,8 +4,6 @@ sandbox, and the run, its events and the pool limit found in PostgreSQL. Skips (
 CI=true) without NS_TEST_POSTGRES_URL, like every PostgreSQL test."""
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,56 +15,47 @@ from sqlalchemy.engine import URL
 from ns_pipelines.defs import ar, netsuite, schedules
 from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
-from ns_pipelines_tests.postgres import require_postgres
+from ns_pipelines_tests.dagster_instance_helpers import fresh_dagster_database, production_dagster_home
 
-PROFILE = Path(__file__).resolve().parents[1] / "deploy" / "production" / "dagster.yaml"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @pytest.fixture(scope="module")
 def dagster_database() -> Iterator[URL]:
     """A new, empty PostgreSQL database for Dagster's storage (dropped afterwards)."""
-    server = require_postgres()
-    name = f"nstest_dagster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_dagster_database() as database:
+        yield database
 
 
 @pytest.fixture(scope="module")
 def instance(dagster_database: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.DagsterInstance]:
     """A DagsterInstance from the production profile, as the webserver and daemon build it."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    shutil.copy(PROFILE, home / "dagster.yaml")
     # The profile reads DAGSTER_PG_URL (dagster-postgres connects with psycopg2: the plain scheme).
-    url = dagster_database.set(drivername="postgresql").render_as_string(hide_password=False)
+    environment = production_dagster_home(tmp_path_factory.mktemp("dagster_home"), dagster_database)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DAGSTER_PG_URL", url)
-        mp.setenv("DAGSTER_HOME", str(home))
-        with dg.DagsterInstance.from_config(str(home)) as created:
+        for name, value in environment.items():
+            mp.setenv(name, value)
+        with dg.DagsterInstance.from_config(environment["DAGSTER_HOME"]) as created:
             yield created
 
 
 def test_profile_configures_postgres_queue_pools_and_monitoring(instance: dg.DagsterInstance) -> None:
-    from dagster._core.run_coordinator import QueuedRunCoordinator
     from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
-    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
     config = instance.get_concurrency_config()
     assert config.pool_config.default_pool_limit == 1
     assert config.run_queue_config.max_concurrent_runs == 4
     tag_limits = config.run_queue_config.tag_concurrency_limits
     limits = {(limit["key"], limit["value"]): limit["limit"] for limit in tag_limits}
     assert limits[("ns/trigger", "redundancy")] == 1 and limits[("ns/trigger", "schedule")] == 1
+    # every sensor's and schedule's runs queue behind their own kind, Stripe webhook runs included
+    from ns_pipelines.defs.stripe.sensors import TRIGGER_TAGS
+
+    assert limits[("ns/trigger", TRIGGER_TAGS["ns/trigger"])] == 1
     assert instance.run_monitoring_enabled
     assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] == 300
 

@@ -23,7 +23,7 @@ from ns_pipelines.warehouse import (
     journal_lines,
     payment_applications,
 )
-from ns_pipelines_tests.test_sync import (
+from ns_pipelines_tests.sync_helpers import (
     assert_warehouse_matches,
     make_client,
     make_engine,

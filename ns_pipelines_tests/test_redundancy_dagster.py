@@ -15,7 +15,7 @@ from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.warehouse import create_warehouse_engine
 from ns_pipelines_tests.test_redundancy import make_drift
-from ns_pipelines_tests.test_sync import assert_warehouse_matches
+from ns_pipelines_tests.sync_helpers import assert_warehouse_matches
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 DRIFTING = {"netsuite/customers": (1, 0, 0), "netsuite/invoices": (1, 1, 1), "netsuite/credit_memos": (1, 0, 0),

@@ -164,10 +164,10 @@ def test_fx_charges_settle_in_usd_with_the_exchange_rate(client: stripe.StripeCl
 
     fx = stripe_sandbox.scenarios()["fx"]
     assert stripe_sandbox.scenarios()["zero_decimal"] and stripe_sandbox.scenarios()["three_decimal"]
-    for charge_id in fx:
-        charge = client.v1.charges.retrieve(charge_id, {"expand": ["balance_transaction"]})
-        if charge.balance_transaction is None:
-            continue
+    charges = [client.v1.charges.retrieve(charge_id, {"expand": ["balance_transaction"]}) for charge_id in fx]
+    settled = [charge for charge in charges if charge.balance_transaction is not None]
+    assert settled, f"no FX charge of the seed has a balance transaction: {fx}"
+    for charge in settled:
         bt = charge.balance_transaction
         assert charge.currency != "usd" and bt.currency == "usd"
         rate = Decimal(str(bt.exchange_rate))

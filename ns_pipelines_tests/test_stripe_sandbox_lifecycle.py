@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
+from ns_pipelines.sandbox.stripe.dispatch import IdempotencyKeys
 from ns_pipelines.sandbox.stripe.server import StripeSandboxServer, wait_until
 
 DAY = 86400
@@ -53,6 +55,47 @@ def test_the_admin_api_needs_its_token(server: StripeSandboxServer) -> None:
     resp = requests.get(server.admin_url + "/scenarios", headers={"Authorization": f"Bearer {server.api_key}"},
                         timeout=10)
     assert resp.status_code == 401 and resp.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_concurrent_requests_with_one_idempotency_key_execute_once(client: stripe.StripeClient,
+                                                                   server: StripeSandboxServer) -> None:
+    start = threading.Barrier(8)
+
+    def create(_: int) -> requests.Response:
+        start.wait()
+        return requests.post(server.base_url + "/v1/customers", data={"name": "Race Co"}, timeout=30,
+                             headers={"Authorization": f"Bearer {server.api_key}", "Idempotency-Key": "race-1"})
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(8)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert sum("Idempotent-Replayed" not in a.headers for a in answers) == 1  # one executed, seven replayed
+    names = [c.name for c in client.v1.customers.list({"limit": 100}).auto_paging_iter()]
+    assert names.count("Race Co") == 1
+
+
+def test_a_key_lock_makes_the_second_holder_wait_and_is_dropped_when_free() -> None:
+    keys = IdempotencyKeys(sandbox=None)  # type: ignore[arg-type]  # lock() does not touch the sandbox
+    entered, order = threading.Event(), []
+
+    def second() -> None:
+        entered.set()
+        with keys.lock("k"):
+            order.append("second")
+
+    with keys.lock("k"):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        entered.wait(5)
+        assert wait_until(lambda: keys.locks_held() == 1 and keys._locks["k"].users == 2)  # noqa: SLF001
+        order.append("first")
+    waiter.join(5)
+    assert order == ["first", "second"] and keys.locks_held() == 0
+    for n in range(1000):
+        with keys.lock(f"key-{n}"):
+            assert keys.locks_held() == 1
+    assert keys.locks_held() == 0
 
 
 def test_idempotency_key_replays_the_first_answer_and_refuses_other_params(client: stripe.StripeClient,

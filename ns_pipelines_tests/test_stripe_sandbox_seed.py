@@ -191,8 +191,8 @@ def test_open_amounts_convert_exactly(invoices: dict[str, Any], sandbox: Sandbox
     row = sandbox.account.store.connect().execute(
         "SELECT t.id, t.foreignamountunpaid, lower(c.symbol) FROM \"transaction\" t JOIN currency c ON c.id = t.currency "
         "WHERE t.type = 'CustInvc' AND t.status = 'A' AND t.intercompany = 'F' AND c.symbol = 'JPY' LIMIT 1").fetchone()
-    if row is not None:
-        assert invoices[str(row[0])].unpaid == to_minor(Decimal(str(row[1])), "jpy")
+    assert row is not None, "the seed has no open JPY invoice to convert"
+    assert invoices[str(row[0])].unpaid == to_minor(Decimal(str(row[1])), "jpy")
 
 
 def test_admin_reset_and_a_restart_keep_keys_webhook_url_and_clock(tmp_path: Path, sandbox: SandboxServer) -> None:

@@ -21,8 +21,9 @@ from sqlalchemy import Engine, select
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.sandbox.stripe.server import StripeSandboxServer
 from ns_pipelines.stripe import OBJECT_TYPES, StripeAPI, StripeConfig, sync_objects, sync_stripe
-from ns_pipelines.stripe.state import load_state
-from ns_pipelines.warehouse import create_warehouse_engine, upgrade_warehouse
+from ns_pipelines.stripe.state import Backfill, StripeState, load_state, save_state
+from ns_pipelines.warehouse import create_warehouse_engine, read_cursor, upgrade_warehouse
+from ns_pipelines.warehouse.sync_state import PassState, PassWindow, read_pass_state, write_pass_state
 from ns_pipelines.warehouse.tables.stripe import TABLES_BY_OBJECT
 
 # Columns compared with the sandbox's JSON, per object type: (warehouse column, JSON field).
@@ -266,6 +267,33 @@ def test_a_killed_backfill_resumes_where_it_stopped(stripe_account: StripeSandbo
     assert set(warehouse(engine, "charge")) == set(truth(stripe_account, "charge"))
     assert load_state(engine, "charge").backfill is None
     api.close()
+
+
+def test_the_backfill_position_round_trips_through_the_shared_pass_state(engine: Engine) -> None:
+    t0 = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.timezone.utc)
+    position = Backfill(since=t0 - dt.timedelta(days=3), through=t0, opened_at=t0 + dt.timedelta(seconds=5),
+                        after="ch_42")
+    with engine.begin() as conn:
+        save_state(conn, "charge", cursor=None, backfill=position, mode="backfill", rows=4, run_id="r1")
+        save_state(conn, "charge", cursor=None, backfill=position, mode="backfill", rows=4, run_id="r1")
+    assert load_state(engine, "charge") == StripeState(None, position)
+    with engine.connect() as conn:
+        raw = read_pass_state(conn, "stripe:charge")
+        cursor = read_cursor(conn, "stripe:charge")
+    assert raw.window == PassWindow(mode="backfill", since=position.since, through=t0,
+                                    opened_at=position.opened_at, position="ch_42")
+    assert cursor is not None and (cursor.last_run_rows, cursor.rows_total) == (8, 8)  # same run: rows add up
+    with engine.begin() as conn:
+        save_state(conn, "charge", cursor=t0, backfill=None, mode="backfill", rows=0, run_id="r1")
+        # another sync's window on the same table (mode and position are the caller's) is not a backfill
+        write_pass_state(conn, "stripe:refund", cursor=t0, mode="full", rows=0, run_id="r2", window=PassWindow(
+            mode="full", since=None, through=t0, opened_at=t0, position='{"stream": 1}'))
+    assert load_state(engine, "charge") == StripeState(t0, None)
+    assert load_state(engine, "refund") == StripeState(t0, None)
+    with engine.connect() as conn:
+        assert read_pass_state(conn, "stripe:charge") == PassState(t0, None)
+        assert read_pass_state(conn, "stripe:refund").window.position == '{"stream": 1}'
+        assert read_pass_state(conn, "stripe:never") == PassState(None, None)
 
 
 def test_rate_limits_and_server_errors_are_retried(tmp_path: Path, engine: Engine) -> None:

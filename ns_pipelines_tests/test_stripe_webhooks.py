@@ -207,3 +207,28 @@ def test_netsuite_sensor_ignores_stripe_rows(server: WebhookServer, inbox: Inbox
     stripe_result = tick(stripe_events_sensor, inbox, None)
     assert stripe_result.run_requests[0].run_config["ops"]["stripe_raw_tables"]["config"]["object_ids"] == {
         "charge": ["ch_A", "ch_B"]}
+
+
+def test_stripe_sensor_cursor_errors_name_the_stripe_sensor(inbox: Inbox) -> None:
+    with pytest.raises(Exception, match="stripe_events_sensor cursor must be an inbox id"):
+        tick(stripe_events_sensor, inbox, "stripe-events:4")
+
+
+def test_stripe_sensor_prunes_only_its_old_consumed_rows(inbox: Inbox) -> None:
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=31)
+
+    def receive(body: dict[str, Any]) -> int:
+        raw = encode(body)
+        stored = inbox.store(parse_event(raw), raw, received_at=old)  # a StripeEvent goes in as it is
+        assert stored.inbox_id is not None
+        return stored.inbox_id
+
+    consumed = receive(stripe_event("charge.succeeded", charge("ch_A")))
+    netsuite = inbox.store(ChangeEvent(event_id=str(uuid.uuid4()), account="1234567_SB1", record_type="invoice",
+                                       record_id=12, event="edit", occurred_at=old), b"{}", received_at=old).inbox_id
+    unconsumed = receive(stripe_event("charge.updated", charge("ch_B")))
+    result = tick(stripe_events_sensor, inbox, str(consumed))
+    assert isinstance(result, dg.SensorResult) and result.cursor == str(unconsumed)
+    rows = inbox_rows(inbox)
+    assert [(r["id"], r["source"]) for r in rows] == [(netsuite, "netsuite"), (unconsumed, "stripe")]
+    assert (rows[1]["record_type"], rows[1]["object_id"], rows[1]["record_id"]) == ("charge", "ch_B", None)

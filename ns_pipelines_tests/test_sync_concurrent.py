@@ -26,7 +26,7 @@ from ns_pipelines.sync import (
     sync_concurrently,
 )
 from ns_pipelines.warehouse import credit_memos, deleted_records
-from ns_pipelines_tests.test_sync import (
+from ns_pipelines_tests.sync_helpers import (
     ALL_TABLES,
     assert_warehouse_matches,
     make_changes,

@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -225,3 +226,50 @@ def test_database_errors_on_the_copy_path_are_sqlalchemy_errors(postgres_url: st
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(wh.invoices)).scalar_one() == len(rows) - 1
     engine.dispose()
+
+
+_ODD_VALUES: dict[str, list[object]] = {
+    "id": [7, "7", " 7 ", "", "x7", True, 7.0, 7.5, Decimal("7"), Decimal("7.5"), -3, "٣"],
+    "int": [0, "12", "", "1e3", False, 2**70, Decimal("2")],
+    "text": ["a", "", 5, Decimal("1.10"), True, 1.5, ["x"]],
+    "decimal": [Decimal("1.50"), Decimal("NaN"), Decimal("Infinity"), 3, "2.5", " ", "abc", True, 1.25, "1e400"],
+    "bool": ["T", "F", "", "t", True, 0, "yes"],
+    "date": ["2026-01-02", "1/2/2026", "2026-02-30", "", 20260102, "13/1/2026"],
+    "datetime": ["2026-01-02 10:00:00", "2026-03-08 02:30:00", "1/2/2026 10:00 am", "", "2026-13-01 00:00:00", 5],
+}
+
+
+def _decoded_or_error(decode: Any, row: dict[str, object]) -> object:
+    try:
+        return decode(row)
+    except Exception as exc:  # noqa: BLE001 - compared as (type, text)
+        return (type(exc).__name__, str(exc))
+
+
+def test_generated_decoder_equals_the_general_one() -> None:
+    """RowDecoder's generated fast path (extra="drop") gives the same values and the same errors
+    as the general path, for the usual values and odd ones of every kind, and for the sync's own
+    column specs."""
+    import itertools
+
+    from ns_pipelines.netsuite.decoding import RowDecoder
+    from ns_pipelines.sync import SOURCES, SyncSettings
+
+    columns = {f"c_{kind}": kind for kind in _ODD_VALUES}
+    decoder = RowDecoder(columns, timezone="America/Los_Angeles", to_utc=True, extra="drop", record_type="invoice")
+    assert decoder._fast is not None
+    compared = 0
+    for kind, values in _ODD_VALUES.items():
+        for value, other in itertools.product(values, [None, "absent"]):
+            row: dict[str, object] = {"ID": 1, f"C_{kind}".upper(): value, "links": []}
+            if other != "absent":
+                row["c_text"] = other
+            assert _decoded_or_error(decoder.decode, row) == _decoded_or_error(decoder._decode_general, row)
+            compared += 1
+    assert compared == 2 * sum(len(v) for v in _ODD_VALUES.values())
+    settings = SyncSettings()
+    for name, source in SOURCES.items():
+        spec = source.decoder(settings)
+        assert spec._fast is not None, name
+        row = {column.name: _ODD_VALUES[str(column.kind.value)][0] for column in source.columns}
+        assert _decoded_or_error(spec.decode, row) == _decoded_or_error(spec._decode_general, row)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ns_pipelines.netsuite import RECONNECT_INSTRUCTIONS, AuthenticationError, DecodeError
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.sync import SyncValidationError, sync_record_type
-from ns_pipelines_tests.test_sync import (
+from ns_pipelines_tests.sync_helpers import (
     admin,
     assert_warehouse_matches,
     make_changes,

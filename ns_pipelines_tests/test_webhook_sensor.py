@@ -20,10 +20,19 @@ import ns_pipelines.warehouse as wh
 from ns_pipelines.defs import ar, netsuite
 from ns_pipelines.defs.resources import NetSuiteResource, WarehouseResource
 from ns_pipelines.defs.webhooks import netsuite_change_events_job, netsuite_change_events_sensor, plan_targeted_run
-from ns_pipelines.defs.webhooks.sensors import BATCH_ENV, INTERVAL_ENV, parse_cursor, sensor_interval_seconds
+from ns_pipelines.defs.webhooks.sensors import (
+    BATCH_ENV,
+    INTERVAL_ENV,
+    RETENTION_ENV,
+    inbox_retention,
+    parse_cursor,
+    sensor_interval_seconds,
+)
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.sandbox.netsuite.settings import SandboxSettings
-from ns_pipelines.webhooks.inbox import Inbox, InboxEvent, read_events
+from ns_pipelines.stripe.webhook import StripeEvent
+from ns_pipelines.warehouse.tables.inbox import webhook_inbox
+from ns_pipelines.webhooks.inbox import Inbox, InboxEvent, prune_consumed, read_events
 from ns_pipelines.webhooks.payload import ChangeEvent
 from ns_pipelines.webhooks.server import ReceiverSettings, WebhookServer, build_app
 
@@ -145,14 +154,85 @@ def test_a_partial_batch_then_late_events(inbox: Inbox, monkeypatch: pytest.Monk
 
 
 def test_the_cursor_and_settings_are_checked(inbox: Inbox) -> None:
-    assert parse_cursor(None) == 0 and parse_cursor("42") == 42
-    with pytest.raises(ValueError, match="must be an inbox id"):
-        parse_cursor("netsuite-events:4")
-    with pytest.raises(Exception, match="must be an inbox id"):
+    assert parse_cursor(None, "s") == 0 and parse_cursor("42", "s") == 42
+    with pytest.raises(ValueError, match="^some_sensor cursor must be an inbox id"):
+        parse_cursor("netsuite-events:4", "some_sensor")
+    with pytest.raises(ValueError, match="^some_sensor cursor must not be negative"):
+        parse_cursor("-1", "some_sensor")
+    with pytest.raises(Exception, match="netsuite_change_events_sensor cursor must be an inbox id"):
         tick(inbox, "garbage")
+    assert inbox_retention({}) == dt.timedelta(days=30)
+    assert inbox_retention({RETENTION_ENV: "7"}) == dt.timedelta(days=7)
+    with pytest.raises(ValueError, match=RETENTION_ENV):
+        inbox_retention({RETENTION_ENV: "0"})
     assert sensor_interval_seconds({}) == 15 and sensor_interval_seconds({INTERVAL_ENV: "3600"}) == 3600
     with pytest.raises(ValueError, match=INTERVAL_ENV):
         sensor_interval_seconds({INTERVAL_ENV: "often"})
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+NOW = dt.datetime.now(dt.timezone.utc)
+OLD = NOW - dt.timedelta(days=31)  # past the default retention of 30 days
+RECENT = NOW - dt.timedelta(days=29)
+
+
+def receive(inbox: Inbox, received_at: dt.datetime, source: str = "netsuite") -> int:
+    """An event stored as if the receiver had taken it at `received_at`."""
+    if source == "stripe":
+        event: ChangeEvent | StripeEvent = StripeEvent(f"evt_{uuid.uuid4().hex}", "charge.updated", "charge", "ch_1",
+                                                       "self", OCCURRED, False)
+    else:
+        event = ChangeEvent(event_id=str(uuid.uuid4()), account="1234567_SB1", record_type="invoice", record_id=7,
+                            event="edit", occurred_at=OCCURRED)
+    stored = inbox.store(event, b"{}", received_at=received_at)
+    assert stored.inbox_id is not None
+    return stored.inbox_id
+
+
+def inbox_ids(inbox: Inbox) -> list[int]:
+    with inbox.engine().connect() as conn:
+        return list(conn.execute(select(webhook_inbox.c.id).order_by(webhook_inbox.c.id)).scalars())
+
+
+def test_prune_deletes_only_old_consumed_rows_of_its_source_in_batches(inbox: Inbox) -> None:
+    engine = inbox.engine()
+    stripe_old = receive(inbox, OLD, "stripe")
+    old = [receive(inbox, OLD) for _ in range(5)]
+    unconsumed_old = receive(inbox, OLD)
+    recent = receive(inbox, RECENT)
+    deleted = prune_consumed(engine, source="netsuite", through_id=old[-1], received_before=NOW - dt.timedelta(days=30),
+                             batch=2)
+    assert deleted == 5
+    assert inbox_ids(inbox) == [stripe_old, unconsumed_old, recent]  # other source, past the cursor, recent
+    assert prune_consumed(engine, source="netsuite", through_id=recent, received_before=NOW - dt.timedelta(days=30),
+                          max_batches=1) == 1
+    assert inbox_ids(inbox) == [stripe_old, recent]
+    assert prune_consumed(engine, source="netsuite", through_id=recent, received_before=NOW) == 1
+    assert inbox_ids(inbox) == [stripe_old]
+    assert prune_consumed(engine, source="netsuite", through_id=recent, received_before=NOW) == 0
+
+
+def test_the_sensor_prunes_what_its_committed_cursor_has_consumed(inbox: Inbox) -> None:
+    stripe_old = receive(inbox, OLD, "stripe")
+    consumed = [receive(inbox, OLD) for _ in range(3)]
+    unconsumed_old, recent = receive(inbox, OLD), receive(inbox, RECENT)
+    first = tick(inbox, str(consumed[-1]))
+    assert isinstance(first, dg.SensorResult) and first.cursor == str(recent)
+    assert record_ids(first.run_requests[0]) == {"invoice": [7]}  # the unconsumed events are still read
+    assert inbox_ids(inbox) == [stripe_old, unconsumed_old, recent]
+    second = tick(inbox, first.cursor)
+    assert isinstance(second, dg.SkipReason)
+    assert inbox_ids(inbox) == [stripe_old, recent]  # consumed now; the recent one is kept 30 days
+
+
+def test_retention_is_configurable(inbox: Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    week_old = receive(inbox, NOW - dt.timedelta(days=8))
+    assert isinstance(tick(inbox, str(week_old)), dg.SkipReason)
+    assert inbox_ids(inbox) == [week_old]
+    monkeypatch.setenv(RETENTION_ENV, "7")
+    assert isinstance(tick(inbox, str(week_old)), dg.SkipReason)
+    assert inbox_ids(inbox) == []
 
 
 def test_the_sensor_definition() -> None:

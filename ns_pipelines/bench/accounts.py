@@ -68,9 +68,11 @@ class SandboxProcess:
     `admin()` calls the sandbox's admin API, which plays the NetSuite UI and the administrator.
     """
 
-    def __init__(self, data_dir: Path, *, latency_ms: float, concurrency_limit: int, budget: int) -> None:
+    def __init__(self, data_dir: Path, *, latency_ms: float, concurrency_limit: int, budget: int,
+                 latency_mode: str = "response") -> None:
         self.data_dir = data_dir
         self.latency_ms = latency_ms
+        self.latency_mode = latency_mode
         self.concurrency_limit = concurrency_limit
         self.budget = budget
         self.environment: dict[str, str] = {}
@@ -83,6 +85,7 @@ class SandboxProcess:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "ns_pipelines.cli", "sandbox", "--data-dir", str(self.data_dir), "--port", "0",
              "--credentials-out", str(credentials), "--latency-ms", str(self.latency_ms),
+             "--latency-mode", self.latency_mode,
              "--concurrency-limit", str(self.concurrency_limit)],
             stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_S

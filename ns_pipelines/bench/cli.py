@@ -45,6 +45,9 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
               help="Account size of figures 1 and 2 (full sync at the latency; overhead at zero latency).")
 @click.option("--latency-ms", type=float, default=200.0, show_default=True,
               help="Sandbox latency per request (figure 1).")
+@click.option("--latency-mode", type=click.Choice(["response", "added"]), default="response", show_default=True,
+              help="response: the sandbox's own work counts toward the latency, as a real server's does; added: "
+                   "the latency is slept after the sandbox's work (a stricter figure 1).")
 @click.option("--concurrency", type=int, default=5, show_default=True,
               help="Account concurrency limit and the client's budget (NETSUITE_CONCURRENCY).")
 @click.option("--incremental-sizes", default="10000,1000000", show_default=True, callback=_sizes,

@@ -54,7 +54,7 @@ def instance_config(project_yaml: str, dequeue_interval: int) -> dict:
     pools enforced per op with one run launched ahead, so that the next run's process start
     overlaps the current run (its NetSuite step then waits for the pool slot)."""
     config = yaml.safe_load(project_yaml) or {}
-    config["run_coordinator"] = {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator",
+    config["run_coordinator"] = {"module": "dagster", "class": "QueuedRunCoordinator",
                                  "config": {"dequeue_interval_seconds": dequeue_interval}}
     pools = config.setdefault("concurrency", {}).setdefault("pools", {})
     pools.update(granularity="op", op_granularity_run_buffer=1)

@@ -3,11 +3,14 @@ reads the same pages and decodes them with the client but stores nothing.
 
 A fresh process per run makes its memory and CPU time the run's own. The peak is the process's
 RSS high-water mark (VmHWM), reset just before the run: ru_maxrss would not do, as Linux carries
-it over from the parent's image across the spawn's exec.
+it over from the parent's image across the spawn's exec. A full sync that runs worker processes
+(sync/processes.py) counts their CPU time too, and its peak is that of the processes together
+(sampled) when that is larger.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import sys
 import threading
@@ -16,6 +19,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 SYNC = "sync"
@@ -52,10 +56,10 @@ class Measured:
     rows: int  # NetSuite rows read
     requests: int  # HTTP requests sent
     seconds: float
-    cpu_seconds: float  # user + system CPU time of the process during the run
+    cpu_seconds: float  # user + system CPU time of the process and its worker processes during the run
     request_seconds: float  # sum of the requests' durations (slots held)
     rss_before: int  # bytes, just before the run (imports, client and engine made)
-    peak_rss: int  # bytes, the peak during the run
+    peak_rss: int  # bytes, the peak during the run: this process's, or its and its workers' together if larger
     per_type: list[TypeFigures] = field(default_factory=list)
     sandbox_cpu_seconds: float = 0.0  # CPU time of the sandbox's process during the run (set by the caller)
 
@@ -119,8 +123,59 @@ def _reset_peak_rss() -> None:
 
 
 def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """This process's CPU time and that of its children that have ended (a sync's worker
+    processes are joined before the sync returns)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def _tree_rss() -> int:
+    """Bytes resident in this process and its live children (a sync's worker processes)."""
+    total = _status_bytes("VmRSS")
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return total
+    for task in tasks:
+        try:
+            children = Path(f"/proc/self/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+    return total
+
+
+class _TreePeak:
+    """The largest RSS of the process tree, sampled every SAMPLE_S while a run goes on (the
+    children's peaks between samples are missed; this process's own peak is exact, VmHWM)."""
+
+    SAMPLE_S = 0.05
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-rss", daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.SAMPLE_S):
+            self.peak = max(self.peak, _tree_rss())
+
+    def __enter__(self) -> "_TreePeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class _Ticker:
@@ -167,15 +222,16 @@ def _measure(job: Job) -> Measured:
     requests_before = int(client.stats_snapshot()["requests"])
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    if job.kind == SYNC:
-        rows, per_type = _sync(client, engine, settings, job)
-    else:
-        rows, per_type = _fetch(client, settings, job)
+    with _TreePeak() as tree:
+        if job.kind == SYNC:
+            rows, per_type = _sync(client, engine, settings, job)
+        else:
+            rows, per_type = _fetch(client, settings, job)
     seconds = time.perf_counter() - started
     figures = Measured(
         label=job.label, rows=rows, requests=int(client.stats_snapshot()["requests"]) - requests_before,
         seconds=seconds, cpu_seconds=_cpu_seconds() - cpu_before, request_seconds=held[0], rss_before=rss_before,
-        peak_rss=_status_bytes("VmHWM"), per_type=per_type)
+        peak_rss=max(_status_bytes("VmHWM"), tree.peak), per_type=per_type)
     client.close()
     if engine is not None:
         engine.dispose()
@@ -206,7 +262,7 @@ def _fetch(client: Any, settings: Any, job: Job) -> tuple[int, list[TypeFigures]
     """Every query of a full sync (SOURCES and deletedrecord), read as the sync reads them (id
     ranges in parallel where the sync does), all record types at once; rows decoded by RowDecoder."""
     from ..sync import SOURCES
-    from ..sync.reading import plan_intervals, read_intervals
+    from ..sync.reading import RANGE_MIN_ROWS, plan_intervals, read_intervals
     from ..sync.sources import deleted_record_sources
 
     budget = client.config.concurrency
@@ -217,7 +273,8 @@ def _fetch(client: Any, settings: Any, job: Job) -> tuple[int, list[TypeFigures]
     def read(name: str, source: Any) -> TypeFigures:
         started = time.perf_counter()
         query = source.query()
-        intervals = plan_intervals(client.suiteql, query, settings.ranges_for(budget) if source.parallel else 1)
+        intervals = plan_intervals(client.suiteql, query, settings.ranges_for(budget) if source.parallel else 1,
+                                   min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
         decoder = source.decoder(settings)
         rows = pages = 0
         for _, page in read_intervals(client.suiteql, query, intervals, workers=budget, page_size=settings.page_size):

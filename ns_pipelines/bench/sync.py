@@ -41,6 +41,7 @@ Echo = Callable[[str], None]
 class SyncBenchOptions:
     transactions: int = 200_000  # figures 1 and 2
     latency_ms: float = 200.0
+    latency_mode: str = "response"  # the sandbox's (docs/sandbox-design.md, "Latency")
     concurrency: int = 5  # the account's limit and the client's budget (NETSUITE_CONCURRENCY)
     incremental_sizes: tuple[int, ...] = (10_000, 1_000_000)
     memory_sizes: tuple[int, ...] = (100_000, 1_000_000)
@@ -101,7 +102,8 @@ class _Bench:
 
     def sandbox(self, data_dir: Path, latency_ms: float) -> SandboxProcess:
         o = self.options
-        return SandboxProcess(data_dir, latency_ms=latency_ms, concurrency_limit=o.concurrency, budget=o.concurrency)
+        return SandboxProcess(data_dir, latency_ms=latency_ms, latency_mode=o.latency_mode,
+                              concurrency_limit=o.concurrency, budget=o.concurrency)
 
     @staticmethod
     def measure(sandbox: SandboxProcess, job: Job) -> Measured:
@@ -132,7 +134,8 @@ class _Bench:
     # ------------------------------------------------------------------ figures 1 and 2
     def throughput(self) -> None:
         o = self.options
-        self.echo(f"\n1. Full sync at {o.latency_ms:g} ms per request, account limit {o.concurrency}, "
+        self.echo(f"\n1. Full sync at {o.latency_ms:g} ms per request (latency mode {o.latency_mode}), "
+                  f"account limit {o.concurrency}, "
                   f"NETSUITE_CONCURRENCY={o.concurrency}; API bound {o.concurrency} x {PAGE_ROWS:,} rows / "
                   f"{o.latency_ms / 1000:g} s = {o.api_bound:,.0f} rows/s")
         data_dir, count = self.account(o.transactions)
@@ -174,9 +177,10 @@ class _Bench:
 
     def explain(self, run: Measured) -> None:
         """Where a run's time went: CPU of both processes, requests in flight and their duration."""
-        self.echo(f"     CPU-seconds per second: the measured process {run.cpu_seconds / run.seconds:.2f}, the sandbox "
-                  f"{run.sandbox_cpu_seconds / run.seconds:.2f} (of {os.cpu_count()} cores); requests in flight "
-                  f"{run.in_flight:.2f} of {self.options.concurrency} on average, {run.request_ms:,.0f} ms each; "
+        self.echo(f"     CPU-seconds per second: the measured process (with its workers) "
+                  f"{run.cpu_seconds / run.seconds:.2f}, the sandbox {run.sandbox_cpu_seconds / run.seconds:.2f} "
+                  f"(of {os.cpu_count()} cores); requests in flight {run.in_flight:.2f} of {self.options.concurrency} "
+                  f"on average, {run.request_ms:,.0f} ms each; "
                   f"pages {run.rows / (run.requests * PAGE_ROWS):.0%} full")
         # CPU time per row depends less on what else the machine runs than seconds do
         self.echo(f"     CPU per row: the measured process {1e6 * run.cpu_seconds / max(1, run.rows):.1f} us, the sandbox "
@@ -253,7 +257,8 @@ class _Bench:
     def report_memory(self, runs: dict[int, Measured], counts: dict[int, int]) -> None:
         if not runs:
             return
-        self.echo("\n4. Peak memory of a full sync (the syncing process alone; the sandbox runs in another process)")
+        self.echo("\n4. Peak memory of a full sync (the syncing process with its worker processes; the sandbox runs in "
+                  "another process)")
         for size, m in runs.items():
             self.figures[f"memory_{size}_peak_mib"] = m.peak_rss / MIB
             self.echo(f"   {counts[size]:>9,} transactions: {m.rows:,} rows in {m.seconds:.1f} s "

@@ -6,7 +6,8 @@ have more than NETSUITE_CONCURRENCY requests in flight (behaviour.md section 4).
 
 - `FileSlotBudget` (one host; the default with a SQLite warehouse): N slot files, each held with
   fcntl.flock while a request is in flight. A free slot costs one non-blocking flock (a few
-  microseconds); when all N are held the caller polls with short, growing sleeps.
+  microseconds); when all N are held, one waiter of all the processes polls the slots every
+  millisecond at most, while the other waiters sleep in the kernel (a turnstile flock).
 - `AdvisoryLockBudget` (PostgreSQL warehouse; several hosts): N session-level advisory locks, keys
   derived from the account. One round trip tries every free slot (CASE evaluates in order and
   stops at the first lock granted), one releases.
@@ -27,7 +28,8 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +42,7 @@ MODES = ("auto", "files", "postgres", "off")
 BUDGET_DIR_NAME = "netsuite-budget"
 _POLL_FIRST_S = 0.0005
 _POLL_MAX_S = 0.01
+_TURNSTILE_POLL_MAX_S = 0.001  # the one waiter at a FileSlotBudget's turnstile polls this often at least
 RECONNECT_PAUSE_S = 30.0  # PostgreSQL unreachable: go without the shared budget this long, then retry
 
 
@@ -109,7 +112,7 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _poll_until(try_once: Callable[[], int | None]) -> tuple[int, float]:
+def _poll_until(try_once: Callable[[], int | None], max_delay: float = _POLL_MAX_S) -> tuple[int, float]:
     """Call try_once() until it returns a slot; (slot, seconds waited)."""
     started = time.monotonic()
     delay = _POLL_FIRST_S
@@ -118,7 +121,7 @@ def _poll_until(try_once: Callable[[], int | None]) -> tuple[int, float]:
         slot = try_once()
         if slot is not None:
             return slot, max(time.monotonic() - started, 1e-9)
-        delay = min(delay * 2, _POLL_MAX_S)
+        delay = min(delay * 2, max_delay)
 
 
 class FileSlotBudget:
@@ -130,7 +133,14 @@ class FileSlotBudget:
         self.directory = Path(directory)
         self.slots = slots
         self._lock = threading.Lock()
+        self._waiting = threading.Lock()  # this process's waiter at the turnstile
+        self._turnstile_fd = -1
+        self._turnstile_generation = -1
         self._open()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to another process, the same budget: the same slot files (the flocks held stay here)."""
+        return FileSlotBudget, (self.directory, self.slots)
 
     def _open(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -160,8 +170,26 @@ class FileSlotBudget:
         slot = self._try()
         if slot is not None:
             return Lease(slot, 0.0, self._generation)
-        slot, waited = _poll_until(self._try)
-        return Lease(slot, waited, self._generation)
+        started = time.monotonic()
+        with self._turnstile():
+            slot, _ = _poll_until(self._try, _TURNSTILE_POLL_MAX_S)
+        return Lease(slot, max(time.monotonic() - started, 1e-9), self._generation)
+
+    @contextmanager
+    def _turnstile(self) -> Iterator[None]:
+        """One waiter of every process at a time polls the slots, often (a slot freed is taken
+        within a millisecond); the other waiters sleep in the kernel: on a lock among this
+        process's threads, then on an flock of `turnstile.lock` among processes."""
+        with self._waiting:
+            if self._turnstile_generation != _fork_generation:
+                self._turnstile_fd = os.open(self.directory / "turnstile.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                             0o666)
+                self._turnstile_generation = _fork_generation
+            fcntl.flock(self._turnstile_fd, fcntl.LOCK_EX)  # blocks without the GIL
+            try:
+                yield
+            finally:
+                fcntl.flock(self._turnstile_fd, fcntl.LOCK_UN)
 
     def release(self, lease: Lease) -> None:
         if lease.slot < 0:
@@ -189,8 +217,16 @@ class FileSlotBudget:
                 os.close(fd)
             self._fds = []
             self._free = []
+            if self._turnstile_fd >= 0:
+                os.close(self._turnstile_fd)
+                self._turnstile_fd, self._turnstile_generation = -1, -1
 
     def __del__(self) -> None:
+        if getattr(self, "_turnstile_fd", -1) >= 0:
+            try:
+                os.close(self._turnstile_fd)
+            except OSError:
+                pass
         for fd in getattr(self, "_fds", []):  # no client uses this budget any more: give back the descriptors
             try:
                 os.close(fd)
@@ -223,6 +259,10 @@ class AdvisoryLockBudget:
         self._abandoned: list[Any] = []  # connections inherited through fork: never used, never closed
         self._down_until = 0.0
         self._connect()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to another process, the same budget on a connection of its own."""
+        return AdvisoryLockBudget, (self.conninfo, self.key, self.slots)
 
     def _connect(self) -> None:
         import psycopg

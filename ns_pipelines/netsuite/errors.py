@@ -55,7 +55,22 @@ class ErrorDetail:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-class NetSuiteError(Exception):
+def _rebuilt(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class PortableError(Exception):
+    """An exception that crosses a process boundary (pickle) whole, whatever its __init__ takes:
+    a sync worker process's error reaches the run with its type and attributes."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
+
+
+class NetSuiteError(PortableError):
     """Base class of everything the client raises."""
 
     retryable: bool = False

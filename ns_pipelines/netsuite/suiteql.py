@@ -36,6 +36,7 @@ class IdRange:
 
     lower: int
     upper: int
+    rows: int | None = None  # rows in the range, when known (key_bounds counts them)
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,10 @@ class KeysetQuery(_KeyedQuery):
                 f"ORDER BY {', '.join(self.key_columns)}")
 
     def bounds_query(self) -> str:
-        """`SELECT MIN(key) AS lo, MAX(key) AS hi ...` over the first key column."""
+        """`SELECT MIN(key) AS lo, MAX(key) AS hi, COUNT(*) AS n ...` over the first key column."""
         where = f" WHERE {self.where.strip()}" if self.where and self.where.strip() else ""
         col = self.key_columns[0]
-        return f"SELECT MIN({col}) AS lo, MAX({col}) AS hi FROM {self.from_.strip()}{where}"
+        return f"SELECT MIN({col}) AS lo, MAX({col}) AS hi, COUNT(*) AS n FROM {self.from_.strip()}{where}"
 
 
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
@@ -419,7 +420,8 @@ class SuiteQL:
             yield from page.items
 
     def key_bounds(self, query: KeysetSource | tuple[str, str, str]) -> IdRange | None:
-        """(min, max) of the first key column for a KeysetQuery; None when it has no rows."""
+        """(min, max) of the first key column for a KeysetQuery, with the number of rows; None
+        when it has no rows."""
         source = as_keyset_source(query)
         if not isinstance(source, KeysetQuery):
             raise ValueError("key_bounds needs a KeysetQuery; pass lower/upper for templates")
@@ -430,7 +432,8 @@ class SuiteQL:
         if row.get("lo") is None or row.get("hi") is None:
             return None
         lo, hi = row_key(row, ("lo", "hi"))
-        return IdRange(lo, hi)
+        rows = row_key(row, ("n",))[0] if row.get("n") is not None else None
+        return IdRange(lo, hi, rows)
 
     def query_keyset_ranges(
         self,

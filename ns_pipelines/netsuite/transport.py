@@ -142,6 +142,13 @@ class ClientStats:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
+    def merge(self, snapshot: Mapping[str, int | float]) -> None:
+        """Add another client's `snapshot()` (a sync worker process's): counts add up, the peak is the larger."""
+        with self._lock:
+            for name in (*self._FIELDS, "total_duration_s"):
+                setattr(self, name, getattr(self, name) + snapshot.get(name, 0))
+            self.peak_in_flight = max(self.peak_in_flight, int(snapshot.get("peak_in_flight", 0)))
+
     def count_request(self, in_flight: int) -> None:
         """One attempt sent with `in_flight` requests in flight (one lock for both counters)."""
         with self._lock:
@@ -312,6 +319,8 @@ class NetSuiteClient:
     ) -> None:
         self.config = config
         self._owns_session = session is None
+        # Another process can build the same client from `config` (and `budget`): nothing injected.
+        self.rebuildable = session is None and auth is None
         self.session = session if session is not None else self._make_session(config)
         self.auth: NetSuiteAuth = auth if auth is not None else build_auth(config, self.session)
         self.limiter = ConcurrencyLimiter(
@@ -388,6 +397,11 @@ class NetSuiteClient:
         hooks = list(self._hooks)
         hooks.remove(hook)
         self._hooks = tuple(hooks)
+
+    def emit_request_event(self, event: RequestEvent) -> None:
+        """Pass an exchange made on this client's behalf (by a sync worker process's client) to
+        this client's request hooks, so that API monitoring sees it."""
+        self._emit(event)
 
     def _emit(self, event: RequestEvent) -> None:
         for hook in self._hooks:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .netsuite.settings import FaultSettings, SandboxSettings
+from .netsuite.settings import LATENCY_MODES, FaultSettings, SandboxSettings
 
 
 def parse_scale(value: str) -> str | int:
@@ -74,7 +74,11 @@ _PROGRESS = SeedProgress()
 @click.option("--concurrency-limit", type=int, default=5, show_default=True, help="Account concurrency limit.")
 @click.option("--over-limit", type=click.Choice(["429", "401"]), default="429", show_default=True,
               help="How an over-limit request is answered: 429 CONCURRENCY_LIMIT_EXCEEDED or a slow 401.")
-@click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Added to every API request.")
+@click.option("--latency-ms", type=float, default=0.0, show_default=True,
+              help="Every API request's response time (see --latency-mode).")
+@click.option("--latency-mode", type=click.Choice(LATENCY_MODES), default="response", show_default=True,
+              help="response: the sandbox's own work counts toward the latency, as a real server's does; "
+                   "added: the latency is slept after the work.")
 @click.option("--latency-per-row-ms", type=float, default=0.0, show_default=True, help="Added per row or record returned.")
 @click.option("--timezone", default="America/Los_Angeles", show_default=True, help="Account time zone.")
 @click.option("--date-format", default="M/D/YYYY", show_default=True,
@@ -92,7 +96,7 @@ _PROGRESS = SeedProgress()
 @click.option("--integration-start-days", type=int, default=21, show_default=True,
               help="Stripe seed: the integration started this many days before the NetSuite seed's today.")
 def sandbox_command(port: int, host: str, scale: str, seed: int, data_dir: Path, credentials_out: Path | None,
-                    account_id: str, concurrency_limit: int, over_limit: str, latency_ms: float,
+                    account_id: str, concurrency_limit: int, over_limit: str, latency_ms: float, latency_mode: str,
                     latency_per_row_ms: float, timezone: str, date_format: str, notify_url: str | None,
                     notify_secret: str, fault_5xx_rate: float, fault_drop_rate: float, fault_429_rate: float,
                     stripe_port: int | None, with_stripe: bool, stripe_webhook_url: str | None,
@@ -107,7 +111,7 @@ def sandbox_command(port: int, host: str, scale: str, seed: int, data_dir: Path,
     settings = SandboxSettings(
         account_id=account_id, date_format=date_format, timezone=timezone,
         concurrency_limit=concurrency_limit, over_limit_mode=over_limit, latency_ms=latency_ms,
-        latency_per_row_ms=latency_per_row_ms, notify_url=notify_url, notify_secret=notify_secret,
+        latency_mode=latency_mode, latency_per_row_ms=latency_per_row_ms, notify_url=notify_url, notify_secret=notify_secret,
         faults=FaultSettings(server_error_rate=fault_5xx_rate, drop_connection_rate=fault_drop_rate,
                              rate_limit_storm_rate=fault_429_rate),
     )

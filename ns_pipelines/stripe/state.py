@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine
 
-from ns_pipelines.warehouse.sync_state import write_cursor
-from ns_pipelines.warehouse.tables.state import sync_state
+from ns_pipelines.warehouse.sync_state import PassWindow, read_pass_state, write_pass_state
 
 PREFIX = "stripe:"
+BACKFILL = "backfill"  # window_mode of a list backfill in progress
 
 
 def state_key(object_type: str) -> str:
@@ -40,27 +40,19 @@ class StripeState:
 
 
 def load_state(engine: Engine, object_type: str) -> StripeState:
-    c = sync_state.c
     with engine.connect() as conn:
-        row = conn.execute(select(sync_state).where(c.record_type == state_key(object_type))).mappings().first()
-    if row is None:
-        return StripeState(None, None)
-    backfill = None
-    if row["window_mode"] == "backfill" and row["window_through"] is not None:
-        backfill = Backfill(since=row["window_since"], through=row["window_through"],
-                            opened_at=row["window_opened_at"], after=row["window_position"])
-    return StripeState(row["cursor_last_modified"], backfill)
+        state = read_pass_state(conn, state_key(object_type))
+    window = state.window
+    if window is None or window.mode != BACKFILL or window.through is None:
+        return StripeState(state.cursor, None)
+    return StripeState(state.cursor, Backfill(since=window.since, through=window.through,
+                                              opened_at=window.opened_at, after=window.position))
 
 
 def save_state(conn: Connection, object_type: str, *, cursor: dt.datetime | None, backfill: Backfill | None,
                mode: str, rows: int, run_id: str | None) -> None:
     """Cursor and backfill position (None: none in progress), in the caller's transaction."""
-    key = state_key(object_type)
-    write_cursor(conn, key, last_modified=cursor, mode=mode, rows=rows, run_id=run_id)
-    conn.execute(update(sync_state).where(sync_state.c.record_type == key).values(
-        window_mode="backfill" if backfill else None,
-        window_since=backfill.since if backfill else None,
-        window_through=backfill.through if backfill else None,
-        window_opened_at=backfill.opened_at if backfill else None,
-        window_position=backfill.after if backfill else None,
-    ))
+    window = None if backfill is None else PassWindow(
+        mode=BACKFILL, since=backfill.since, through=backfill.through, opened_at=backfill.opened_at,
+        position=backfill.after)
+    write_pass_state(conn, state_key(object_type), cursor=cursor, window=window, mode=mode, rows=rows, run_id=run_id)

@@ -9,9 +9,11 @@ default the client's budget, at least 2); a full pass of a large type still read
 in parallel inside (reading.py). Every request of every thread goes through the one client, whose
 limiter never lets more than NETSUITE_CONCURRENCY requests be in flight: more threads only queue
 for a slot. The pool starts the usually largest record types first (LARGEST_FIRST), so the
-biggest pass does not start late and form the tail. `deletedrecord` starts after all the others
-have finished, because it soft-deletes rows in their tables (and an upsert would revive a row
-deleted under it).
+biggest pass does not start late and form the tail. `deletedrecord` reads alongside the others
+but writes only after all of them have finished (its `before_write` waits), because it
+soft-deletes rows in their tables (and an upsert would revive a row deleted under it); when one
+of them failed it writes nothing. A full (or first) sync of several record types may run them in
+worker processes (processes.py): a group in threads here, the other groups in processes.
 
 Writes. Each record type commits from its own thread only (the range readers of a full pass
 only fetch), and the record types write different tables and different ns_sync_state rows.
@@ -22,7 +24,7 @@ single shared connection) cannot be shared by threads: those run the record type
 other in the calling thread.
 
 Errors. An exception in one record type does not stop the others: they finish their pass (so
-each of their tables is complete with its cursor moved), `deletedrecord` is not run, and a
+each of their tables is complete with its cursor moved), `deletedrecord` writes nothing, and a
 `ConcurrentSyncError` naming the failed record types is raised at the end (the first error is its
 __cause__; `.errors` and `.results` hold the rest). The failed record type's committed batches
 stay and its next run resumes the pass. Anything else (KeyboardInterrupt, a run being
@@ -39,7 +41,7 @@ import dataclasses
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import cached_property
 from typing import Any
@@ -49,12 +51,20 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ns_pipelines.netsuite import ClientStats, NetSuiteClient, RequestEvent
 from ns_pipelines.netsuite.suiteql import SuiteQL
-from ns_pipelines.sync.runner import RECORD_TYPES, Progress, SyncResult, sync_deletions, sync_record_type
+from ns_pipelines.sync.processes import use_processes
+from ns_pipelines.sync.runner import (
+    RECORD_TYPES,
+    Progress,
+    SharedClock,
+    SyncResult,
+    sync_deletions,
+    sync_record_type,
+)
 from ns_pipelines.sync.settings import SyncSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ConcurrentSyncError", "ConcurrentSyncResult", "iter_sync_concurrently", "sync_concurrently"]
+__all__ = ["ConcurrentSyncError", "ConcurrentSyncResult", "Stopped", "iter_sync_concurrently", "sync_concurrently"]
 
 DELETIONS = "deletedrecord"
 # Record types usually largest first: a thread pool starts them in this order, so the biggest
@@ -90,8 +100,9 @@ class ConcurrentSyncError(RuntimeError):
         super().__init__(head + tail + "\n" + "\n".join(parts))
 
 
-class _Stopped(Exception):
-    """Raised from the progress callback to stop a record type after its current batch."""
+class Stopped(Exception):
+    """Raised from the progress callback to stop a record type after its current batch (not an
+    error of the record type)."""
 
 
 # -------------------------------------------------------------------------------------------
@@ -193,11 +204,42 @@ class _Sync:
         self.progress_lock = threading.Lock()
         self.errors: dict[str, BaseException] = {}
         self.results: list[SyncResult] = []
+        self.clock = SharedClock()  # NetSuite's newest timestamps, read once for every record type
+        self.others_done = threading.Event()  # deletions may write (or, cancel_deletions, must not)
+        self.cancel_deletions = False
+
+    def wait_for_others(self) -> None:
+        """deletedrecord's `before_write`: its soft deletes wait until every other record type
+        has finished its pass; none are written when one failed or the sync is stopping."""
+        self.others_done.wait()
+        if self.cancel_deletions or self.stop.is_set():
+            raise Stopped(DELETIONS)
+
+    def start_early(self) -> tuple[ThreadPoolExecutor, Future[ConcurrentSyncResult]]:
+        """deletedrecord in a thread now: it reads while the others sync, and writes after them."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ns-sync-deletions")
+        return pool, pool.submit(self.one, DELETIONS)
+
+    def release_deletions(self, more_errors: Mapping[str, BaseException] | None = None) -> None:
+        """Every other record type has finished: the deletions may write, unless one failed."""
+        self.cancel_deletions = bool(self.errors) or bool(more_errors)
+        self.others_done.set()
+
+    def finish_early(self, pool: ThreadPoolExecutor, future: Future[ConcurrentSyncResult]) -> Iterator[SyncResult]:
+        """Let the early deletions write (unless a record type failed) and wait for their result."""
+        if not self.others_done.is_set():
+            self.release_deletions()
+        try:
+            result = self.finished(DELETIONS, future.result)
+        finally:
+            pool.shutdown(wait=True)
+        if result is not None and not self.cancel_deletions:
+            yield result
 
     def tick(self, stage: str, rows: int) -> None:
         """Called by the runner after every committed batch: stop here, or report."""
         if self.stop.is_set():
-            raise _Stopped(stage)
+            raise Stopped(stage)
         if self.progress is not None:
             with self.progress_lock:  # one at a time: the caller's callback need not be thread-safe
                 self.progress(stage, rows)
@@ -207,10 +249,10 @@ class _Sync:
         client: Any = view
         if record_type == DELETIONS:
             result = sync_deletions(client, self.engine, settings=self.settings, mode=self.mode, progress=self.tick,
-                                    run_id=self.run_id)
+                                    run_id=self.run_id, before_write=self.wait_for_others, clock=self.clock)
         else:
             result = sync_record_type(client, self.engine, record_type, settings=self.settings, mode=self.mode,
-                                      progress=self.tick, run_id=self.run_id)
+                                      progress=self.tick, run_id=self.run_id, clock=self.clock)
         values = {f.name: getattr(result, f.name) for f in dataclasses.fields(SyncResult)}
         stats = view.stats.snapshot()
         return ConcurrentSyncResult(**values, throttled=int(stats["throttled"]), retries=int(stats["retries"]))
@@ -219,7 +261,7 @@ class _Sync:
         """The result, or None after recording the record type's error (the others go on)."""
         try:
             result = outcome()
-        except _Stopped:
+        except Stopped:
             return None
         except Exception as exc:  # noqa: BLE001 - reported with the others' results at the end
             logger.error("NetSuite sync of %s failed: %s: %s", record_type, type(exc).__name__, exc)
@@ -233,6 +275,34 @@ class _Sync:
             result = self.finished(record_type, lambda rt=record_type: self.one(rt))
             if result is not None:
                 yield result
+
+    def in_processes(self, record_types: Sequence[str], processes: int, workers: int) -> Iterator[SyncResult]:
+        """The record types in groups (processes.py): the first group in threads here, started at
+        once, the others in worker processes; for a full sync larger than one core."""
+        from ns_pipelines.sync.processes import LocalGroup, plan_groups, run_in_processes
+
+        groups = plan_groups(record_types, processes)
+        here = groups[0]
+        local = LocalGroup(here, lambda: self.threaded(here, min(workers, len(here))), self.stop.set)
+        errors: dict[str, BaseException] = {}
+        try:
+            for result in run_in_processes(self.client, self.engine, groups[1:], settings=self.settings,
+                                           mode=self.mode, progress=self.progress_one_at_a_time, run_id=self.run_id,
+                                           errors=errors, local=local, on_all_done=self.release_deletions):
+                if result.record_type not in here:  # finished() has recorded those
+                    self.results.append(result)
+                yield result
+        finally:
+            for record_type, exc in errors.items():
+                if record_type not in self.errors:
+                    logger.error("NetSuite sync of %s failed: %s: %s", record_type, type(exc).__name__, exc)
+                    self.errors[record_type] = exc
+
+    def progress_one_at_a_time(self, stage: str, rows: int) -> None:
+        """A worker process's batch, reported like this process's own (one call at a time)."""
+        if self.progress is not None:
+            with self.progress_lock:
+                self.progress(stage, rows)
 
     def threaded(self, record_types: Sequence[str], workers: int) -> Iterator[SyncResult]:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ns-sync-type")
@@ -277,15 +347,32 @@ def iter_sync_concurrently(client: NetSuiteClient, engine: Engine, record_types:
 
     with _Tally(client) as tally:
         sync = _Sync(client, engine, settings, mode, progress, run_id or uuid.uuid4().hex, tally)
-        for group in (others, deletions):
-            if not group:
-                continue
-            if sync.errors:
-                break  # deletions soft-delete into the tables of the failed record types too: not now
-            if threads and len(group) > 1:
-                yield from sync.threaded(group, min(size, len(group)))
-            else:
-                yield from sync.inline(group)
+        # Deletions read while the others sync (their first request does not wait for the slowest
+        # record type) and write after them: their soft deletes land on the others' rows.
+        early = sync.start_early() if deletions and others and threads else None
+        try:
+            for group in (others, [] if early is not None else deletions):
+                if not group:
+                    continue
+                if sync.errors:
+                    break  # deletions soft-delete into the tables of the failed record types too: not now
+                if group is deletions:
+                    sync.others_done.set()
+                processes = use_processes(client, engine, group, settings=settings, mode=mode) \
+                    if threads and group is others else 0
+                if processes:
+                    yield from sync.in_processes(group, processes, size)
+                elif threads and len(group) > 1:
+                    yield from sync.threaded(group, min(size, len(group)))
+                else:
+                    yield from sync.inline(group)
+            if early is not None:
+                yield from sync.finish_early(*early)
+        finally:
+            if early is not None and not sync.others_done.is_set():
+                sync.cancel_deletions = True  # stopped early (an interrupt, a closed iterator)
+                sync.others_done.set()
+                early[0].shutdown(wait=True)
     if sync.errors:
         ran = set(sync.errors) | {r.record_type for r in sync.results}
         skipped = [rt for rt in wanted if rt not in ran]

@@ -20,7 +20,12 @@ from typing import Any
 from ns_pipelines.netsuite import KeysetQuery, Page, SuiteQL, split_range
 from ns_pipelines.netsuite.fanin import Source, fan_in
 
-__all__ = ["WINDOW_PAGES", "Interval", "plan_intervals", "read_intervals"]
+__all__ = ["RANGE_MIN_ROWS", "WINDOW_PAGES", "Interval", "plan_intervals", "read_intervals"]
+
+# With NS_SYNC_PARALLEL_RANGES unset, a full pass reads at most one id range per this many rows
+# (one keyset window of 1,000-row pages): a table of a few thousand rows in one range rather than
+# in five part-filled ones.
+RANGE_MIN_ROWS = 10_000
 
 # Pages read by offset from one keyset query before a new query starts after the last key. A
 # server skips `offset` rows to answer a page (the sandbox: ~1 us per skipped row through the
@@ -50,13 +55,17 @@ class Interval:
                    done=bool(done))
 
 
-def plan_intervals(suiteql: SuiteQL, query: KeysetQuery, ranges: int) -> list[Interval]:
-    """One unbounded interval, or [MIN, MAX] of the key split into `ranges` (none when empty)."""
+def plan_intervals(suiteql: SuiteQL, query: KeysetQuery, ranges: int, *, min_rows: int = 0) -> list[Interval]:
+    """One unbounded interval, or [MIN, MAX] of the key split into `ranges` (none when empty).
+    `min_rows`: at most one range per that many rows, so that a small table is read in fewer
+    ranges (each range ends with a part-filled page, and each costs a request to start)."""
     if ranges <= 1:
         return [Interval()]
     bounds = suiteql.key_bounds(query)
     if bounds is None:
         return []
+    if min_rows > 0 and bounds.rows is not None:
+        ranges = max(1, min(ranges, bounds.rows // min_rows))
     return [Interval(r.lower, r.upper) for r in split_range(bounds.lower, bounds.upper, ranges)]
 
 

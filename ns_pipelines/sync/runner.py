@@ -43,18 +43,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, or_, select, update
+from sqlalchemy import Connection, Engine, Table, or_, select
 
 from ns_pipelines.netsuite import KeysetQuery, NetSuiteClient, Page, RowDecoder
-from ns_pipelines.sync.reading import Interval, plan_intervals, read_intervals
+from ns_pipelines.sync.reading import RANGE_MIN_ROWS, Interval, plan_intervals, read_intervals
 from ns_pipelines.sync.settings import SyncSettings
 from ns_pipelines.sync.sources import (
     CUSTOMER,
@@ -77,15 +78,15 @@ from ns_pipelines.warehouse import (
     customers,
     journal_lines,
     payment_applications,
+    prepare_upsert,
     soft_delete,
-    sync_state,
-    upsert_rows,
-    write_cursor,
 )
+from ns_pipelines.warehouse.sync_state import PassWindow, read_pass_state, write_pass_state
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MODES", "RECORD_TYPES", "Progress", "SyncResult", "sync_all", "sync_deletions", "sync_record_type"]
+__all__ = ["MODES", "RECORD_TYPES", "Progress", "SharedClock", "SyncResult", "sync_all", "sync_deletions",
+           "sync_record_type"]
 
 RECORD_TYPES: tuple[str, ...] = (
     "customer", "invoice", "customerpayment", "creditmemo", "customerrefund", "deposit", "journalentry",
@@ -96,6 +97,40 @@ TARGETED_CHUNK = 500  # ids per IN (...) list of a targeted read (SuiteQL allows
 _WAREHOUSE_IN_CHUNK = 400  # ids per IN (...) list on the warehouse (SQLite's variable limit)
 
 Progress = Callable[[str, int], None]
+
+
+class SharedClock:
+    """NetSuite's newest timestamps (the `clock` queries: MAX(lastmodifieddate) ...), read once
+    per query text for every record type of one sync. A pass's `through` must be read before the
+    pass starts; read at the start of the sync it is earlier still, which only makes the next
+    incremental pass reread a little more. Most record types share one query (the transaction
+    table's): a sync of all of them asks it once, not seven times."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, threading.Event | list[Any]] = {}
+
+    def read(self, client: NetSuiteClient, query: str) -> list[Any]:
+        with self._lock:
+            value = self._values.get(query)
+            if value is None:
+                self._values[query] = ready = threading.Event()
+        if value is None:
+            try:
+                stamps = [row.get("m") for row in client.suiteql.query(query)]
+            except BaseException:
+                with self._lock:
+                    del self._values[query]
+                ready.set()
+                raise
+            with self._lock:
+                self._values[query] = stamps
+            ready.set()
+            return stamps
+        if isinstance(value, threading.Event):
+            value.wait()
+            return self.read(client, query)  # read by the other record type, or failed there: try again
+        return value
 
 
 @dataclass
@@ -152,33 +187,26 @@ class _State:
 
 
 def _load_state(engine: Engine, record_type: str) -> _State:
-    c = sync_state.c
     with engine.connect() as conn:
-        row = conn.execute(select(sync_state).where(c.record_type == record_type)).mappings().first()
-    if row is None:
-        return _State(None, None)
-    window = None
-    if row["window_mode"] and row["window_opened_at"] is not None:
-        position = json.loads(row["window_position"] or "{}")
-        intervals = position.get("intervals")
-        window = _Window(
-            mode=row["window_mode"], since=row["window_since"], through=row["window_through"],
-            opened_at=row["window_opened_at"], stream=int(position.get("stream") or 0),
-            intervals=[Interval.from_json(i) for i in intervals] if intervals is not None else None)
-    return _State(row["cursor_last_modified"], window)
+        state = read_pass_state(conn, record_type)
+    stored = state.window
+    if stored is None:
+        return _State(state.cursor, None)
+    position = json.loads(stored.position or "{}")
+    intervals = position.get("intervals")
+    window = _Window(mode=stored.mode, since=stored.since, through=stored.through, opened_at=stored.opened_at,
+                     stream=int(position.get("stream") or 0),
+                     intervals=[Interval.from_json(i) for i in intervals] if intervals is not None else None)
+    return _State(state.cursor, window)
 
 
 def _save_state(conn: Connection, record_type: str, *, cursor: dt.datetime | None, window: _Window | None,
                 mode: str, rows: int, run_id: str) -> None:
     """The cursor and the pass in progress (None: no pass), in the caller's transaction."""
-    write_cursor(conn, record_type, last_modified=cursor, last_id=window.last_id() if window else None,
-                 mode=mode, rows=rows, run_id=run_id)
-    values: dict[str, Any] = {"window_mode": None, "window_since": None, "window_through": None,
-                              "window_opened_at": None, "window_position": None}
-    if window is not None:
-        values = {"window_mode": window.mode, "window_since": window.since, "window_through": window.through,
-                  "window_opened_at": window.opened_at, "window_position": window.position()}
-    conn.execute(update(sync_state).where(sync_state.c.record_type == record_type).values(**values))
+    stored = None if window is None else PassWindow(mode=window.mode, since=window.since, through=window.through,
+                                                    opened_at=window.opened_at, position=window.position())
+    write_pass_state(conn, record_type, cursor=cursor, window=stored, mode=mode, rows=rows, run_id=run_id,
+                     last_id=window.last_id() if window else None)
 
 
 # -------------------------------------------------------------------------------------------
@@ -208,6 +236,7 @@ class _Run:
         self.started = time.monotonic()
         self.requests_before = self._requests()
         self._decoders: dict[int, RowDecoder] = {}
+        self.before_write: Callable[[], None] | None = None  # called (once) before the first batch is written
 
     def _requests(self) -> int:
         try:
@@ -234,12 +263,21 @@ class _Run:
         self.rows_read += len(items)
         return items
 
+    def gate(self) -> None:
+        """Before the run's first write: `before_write`, once."""
+        if self.before_write is not None:
+            before, self.before_write = self.before_write, None
+            before()
+
     def commit(self, batch: _Batch, state: Callable[[Connection, int], None] | None, stage: str) -> None:
         """Validate, then write the batch (and the state) in one transaction."""
         for table, record_type, rows in batch.upserts:
             validate_batch(table, rows, record_type=record_type)
+        # converted before the transaction: SQLite's one write lock is held only while writing
+        prepared = [prepare_upsert(self.engine.dialect, table, rows) for table, _, rows in batch.upserts if rows]
+        self.gate()
         with begin_write(self.engine) as conn:
-            written = sum(upsert_rows(conn, table, rows) for table, _, rows in batch.upserts if rows)
+            written = sum(upsert.execute(conn) for upsert in prepared)
             deleted = batch.after_write(conn) if batch.after_write is not None else 0
             if state is not None:
                 state(conn, written)
@@ -479,8 +517,10 @@ def _clock_queries(record_type: str) -> tuple[str, ...]:
 
 
 def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, settings: SyncSettings, mode: str,
-              progress: Progress | None, run_id: str | None) -> SyncResult:
+              progress: Progress | None, run_id: str | None,
+              before_write: Callable[[], None] | None = None, clock: SharedClock | None = None) -> SyncResult:
     run = _Run(client, engine, record_type, settings, progress, run_id)
+    run.before_write = before_write
     state = _load_state(engine, record_type)
     cursor = state.cursor
     window = state.window
@@ -492,27 +532,48 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
     else:
         effective = "full" if mode == "full" or cursor is None else "incremental"
         since = None if effective == "full" else cursor - settings.overlap  # type: ignore[operator]
-        stamps = [row.get("m") for q in _clock_queries(record_type) for row in client.suiteql.query(q)]
-        run.pages += len(_clock_queries(record_type))
+        queries = _clock_queries(record_type)
+        if clock is None:
+            stamps = [row.get("m") for q in queries for row in client.suiteql.query(q)]
+            run.pages += len(queries)
+        else:
+            stamps = [stamp for q in queries for stamp in clock.read(client, q)]
         window = _Window(mode=effective, since=since, through=newest_timestamp(stamps, settings.zone),
                          opened_at=_utcnow())
-        with begin_write(engine) as conn:
-            _save_state(conn, record_type, cursor=cursor, window=window, mode=effective, rows=0, run_id=run.run_id)
+        if before_write is None:  # else the first (gated) write saves it: a pass stopped before it wrote nothing
+            with begin_write(engine) as conn:
+                _save_state(conn, record_type, cursor=cursor, window=window, mode=effective, rows=0,
+                            run_id=run.run_id)
     assert window is not None
     since_literal = account_timestamp(window.since, settings.zone) if window.since is not None else None
     streams = _streams(record_type, window.mode, since_literal)
     workers = min(settings.ranges_for(client.config.concurrency), client.config.concurrency)
 
+    def plan(index: int) -> list[Interval]:
+        if index != window.stream or window.intervals is None:
+            ranges = settings.ranges_for(client.config.concurrency) if streams[index].parallel else 1
+            if ranges > 1:
+                run.pages += 1
+            return plan_intervals(client.suiteql, streams[index].query(), ranges,
+                                  min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
+        return window.intervals
+
+    def read(index: int, intervals: list[Interval]) -> Iterator[tuple[int, Page | None]]:
+        return read_intervals(client.suiteql, streams[index].query(), intervals, workers=workers,
+                              page_size=settings.page_size)
+
+    # A pass whose writes wait (deletions during a concurrent sync) reads every stream first, so
+    # that what is left once it may write is writing; deletions are few.
+    prefetched: dict[int, tuple[list[Interval], list[tuple[int, Page | None]]]] = {}
+    if before_write is not None:
+        for index in range(window.stream, len(streams)):
+            intervals = plan(index)
+            prefetched[index] = (intervals, list(read(index, intervals)))
+
     for index in range(window.stream, len(streams)):
         stream = streams[index]
         query = stream.query()
-        if index != window.stream or window.intervals is None:
-            ranges = settings.ranges_for(client.config.concurrency) if stream.parallel else 1
-            intervals = plan_intervals(client.suiteql, query, ranges)
-            if ranges > 1:
-                run.pages += 1
-        else:
-            intervals = window.intervals
+        intervals, ready = prefetched[index] if index in prefetched else (plan(index), None)
         window.stream, window.intervals = index, intervals
         current = window
 
@@ -521,18 +582,19 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
                         run_id=run.run_id)
 
         # closing(): an error in a batch stops the reader threads now, not when the traceback goes
-        with closing(read_intervals(client.suiteql, query, intervals, workers=workers,
-                                    page_size=settings.page_size)) as pages:
+        with closing(read(index, intervals)) if ready is None else nullcontext(iter(ready)) as pages:
             for position, page in pages:
                 if page is None:
                     intervals[position].done = True
                     continue
                 run.pages += 1
+                run.gate()  # a batch reads the warehouse too (deletions: the customers of deleted documents)
                 batch = stream.batch(run, page)
                 run.rows_read += batch.rows_read
                 intervals[position].after = query_key(query, page.items[-1])
                 run.commit(batch, save, stream.name)
         window.stream, window.intervals = index + 1, None
+        run.gate()
         with begin_write(engine) as conn:
             save(conn, 0)
 
@@ -601,14 +663,16 @@ def _run_targeted(client: NetSuiteClient, engine: Engine, record_type: str, reco
 
 def sync_record_type(client: NetSuiteClient, engine: Engine, record_type: str, *, settings: SyncSettings,
                      mode: str = "incremental", record_ids: Sequence[int] | None = None,
-                     progress: Progress | None = None, run_id: str | None = None) -> SyncResult:
+                     progress: Progress | None = None, run_id: str | None = None,
+                     clock: SharedClock | None = None) -> SyncResult:
     """Sync one record type (RECORD_TYPES) into its raw table.
 
     mode "incremental" (default; the first run reads everything), "full" (read everything, mark
     deleted what NetSuite no longer has) or "targeted" (`record_ids` given: exactly those
     records and their links; the cursor is not touched). `progress(stage, rows_written)` is
     called after every committed batch; an exception it raises stops the run there (committed
-    batches stay and the next run resumes after them).
+    batches stay and the next run resumes after them). `clock`: NetSuite's newest timestamps
+    shared by the record types of one sync (sync_concurrently passes one).
     """
     record_type = record_type.strip().lower()
     if record_type not in RECORD_TYPES:
@@ -620,16 +684,23 @@ def sync_record_type(client: NetSuiteClient, engine: Engine, record_type: str, *
                              run_id=run_id)
     if mode not in ("incremental", "full"):
         raise ValueError(f"unknown sync mode {mode!r}; one of {', '.join(MODES)}")
-    return _run_pass(client, engine, record_type, settings=settings, mode=mode, progress=progress, run_id=run_id)
+    return _run_pass(client, engine, record_type, settings=settings, mode=mode, progress=progress, run_id=run_id,
+                     clock=clock)
 
 
 def sync_deletions(client: NetSuiteClient, engine: Engine, *, settings: SyncSettings, mode: str = "incremental",
-                   progress: Progress | None = None, run_id: str | None = None) -> SyncResult:
+                   progress: Progress | None = None, run_id: str | None = None,
+                   before_write: Callable[[], None] | None = None, clock: SharedClock | None = None) -> SyncResult:
     """Read deletedrecord by deleteddate (own cursor, overlap), store the rows in
-    netsuite_deleted_records and soft-delete the records (and links, journal lines) they name."""
+    netsuite_deleted_records and soft-delete the records (and links, journal lines) they name.
+
+    `before_write()` is called before the first batch is written (only the pass's own state is
+    written before it): sync_concurrently reads deletions while the other record types sync and
+    holds their soft deletes there until those have finished (or raises there to stop)."""
     if mode not in ("incremental", "full"):
         raise ValueError(f"sync_deletions mode must be incremental or full, not {mode!r}")
-    return _run_pass(client, engine, "deletedrecord", settings=settings, mode=mode, progress=progress, run_id=run_id)
+    return _run_pass(client, engine, "deletedrecord", settings=settings, mode=mode, progress=progress, run_id=run_id,
+                     before_write=before_write, clock=clock)
 
 
 def sync_all(client: NetSuiteClient, engine: Engine, *, settings: SyncSettings, mode: str = "incremental",

@@ -10,6 +10,7 @@
 | NS_SYNC_OVERLAP_MINUTES | 10 | each incremental pass rereads this much before the cursor (late commits, skew) |
 | NS_SYNC_PARALLEL_RANGES | the client's budget | id ranges read in parallel by a full (or first) pass |
 | NS_SYNC_PAGE_SIZE | 1000 | SuiteQL page size = rows per write batch (1..1000) |
+| NS_SYNC_PROCESSES | auto: the CPUs, at most 4 | worker processes of a full (or first) sync of several record types; 1: threads only |
 | NS_INTERCOMPANY_CUSTOMER_IDS | (empty) | comma list of customer ids that are intercompany |
 | NS_EXCLUDE_INTERCOMPANY | true | derived tables leave intercompany rows out (raw tables keep them, flagged) |
 | NS_WAREHOUSE_URL | sqlite .data/warehouse.sqlite3 | the warehouse (see ns_pipelines.warehouse) |
@@ -28,6 +29,7 @@ DEFAULT_TIMEZONE = "America/Los_Angeles"
 DEFAULT_DATE_FORMAT = "M/D/YYYY"
 DEFAULT_OVERLAP_MINUTES = 10
 DEFAULT_PAGE_SIZE = 1000
+MAX_AUTO_PROCESSES = 4  # beyond this a full sync is bound by the API budget, not by decoding
 
 ENV = {
     "timezone": "NETSUITE_TIMEZONE",
@@ -35,6 +37,7 @@ ENV = {
     "overlap": "NS_SYNC_OVERLAP_MINUTES",
     "parallel_ranges": "NS_SYNC_PARALLEL_RANGES",
     "page_size": "NS_SYNC_PAGE_SIZE",
+    "processes": "NS_SYNC_PROCESSES",
     "intercompany_customer_ids": "NS_INTERCOMPANY_CUSTOMER_IDS",
     "exclude_intercompany": "NS_EXCLUDE_INTERCOMPANY",
     "warehouse_url": "NS_WAREHOUSE_URL",
@@ -67,6 +70,7 @@ class SyncSettings:
     overlap: timedelta = timedelta(minutes=DEFAULT_OVERLAP_MINUTES)
     parallel_ranges: int | None = None  # None: the client's concurrency budget
     page_size: int = DEFAULT_PAGE_SIZE
+    processes: int | None = None  # None: auto (the CPUs, at most MAX_AUTO_PROCESSES)
     intercompany_customer_ids: frozenset[int] = field(default_factory=frozenset)
     exclude_intercompany: bool = True
     warehouse_url: str | None = None  # None: $NS_WAREHOUSE_URL resolution of the warehouse package
@@ -81,6 +85,8 @@ class SyncSettings:
             raise SyncConfigError(f"{ENV['overlap']} must not be negative")
         if self.parallel_ranges is not None and self.parallel_ranges < 1:
             raise SyncConfigError(f"{ENV['parallel_ranges']} must be a positive integer")
+        if self.processes is not None and self.processes < 1:
+            raise SyncConfigError(f"{ENV['processes']} must be a positive integer or auto")
         if not 1 <= self.page_size <= 1000:
             raise SyncConfigError(f"{ENV['page_size']} must be between 1 and 1000")
         object.__setattr__(self, "intercompany_customer_ids", frozenset(int(i) for i in self.intercompany_customer_ids))
@@ -89,6 +95,13 @@ class SyncSettings:
     def zone(self) -> tzinfo:
         """The account's time zone."""
         return account_zone(self.timezone)
+
+    @property
+    def worker_processes(self) -> int:
+        """Processes a full sync of several record types may use (sync/processes.py)."""
+        if self.processes is not None:
+            return self.processes
+        return max(1, min(os.cpu_count() or 1, MAX_AUTO_PROCESSES))
 
     def ranges_for(self, budget: int) -> int:
         """Id ranges a full pass reads in parallel: the setting, else the client's budget."""
@@ -143,12 +156,15 @@ class SyncSettings:
 
         overlap = integer("overlap")
         page_size = integer("page_size")
+        processes_text = get("processes")
+        processes = None if processes_text is None or processes_text.lower() == "auto" else integer("processes")
         return cls(
             timezone=get("timezone") or DEFAULT_TIMEZONE,
             date_format=get("date_format") or DEFAULT_DATE_FORMAT,
             overlap=timedelta(minutes=DEFAULT_OVERLAP_MINUTES if overlap is None else overlap),
             parallel_ranges=integer("parallel_ranges"),
             page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
+            processes=processes,
             intercompany_customer_ids=frozenset(ids),
             exclude_intercompany=exclude,
             warehouse_url=get("warehouse_url"),

@@ -25,6 +25,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 from sqlalchemy import BigInteger, Boolean, Integer, Table
 
+from ns_pipelines.netsuite.errors import PortableError
 from ns_pipelines.warehouse import (
     credit_memos,
     customer_payments,
@@ -65,7 +66,7 @@ DELETED_RECORD_TYPES = ("customer", "invoice", "customerpayment", "creditmemo", 
                         "journalentry")
 
 
-class SyncError(Exception):
+class SyncError(PortableError):
     """The sync stopped on data it cannot write; nothing of the failing batch was written."""
 
 

@@ -42,9 +42,10 @@ from ns_pipelines.warehouse.tables import (
     sync_state,
 )
 from ns_pipelines.warehouse.types import ExactDecimal, ExchangeRate, Money, UTCDateTime
-from ns_pipelines.warehouse.writes import dialect_insert, soft_delete, upsert_rows
+from ns_pipelines.warehouse.writes import PreparedUpsert, dialect_insert, prepare_upsert, soft_delete, upsert_rows
 
 __all__ = [
+    "PreparedUpsert",
     "TABLES_BY_RECORD_TYPE",
     "VERSION_TABLE",
     "WAREHOUSE_URL_ENV",
@@ -72,6 +73,7 @@ __all__ = [
     "metadata",
     "open_items",
     "payment_applications",
+    "prepare_upsert",
     "read_cursor",
     "resolve_warehouse_url",
     "schema_diffs",

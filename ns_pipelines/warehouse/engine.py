@@ -1,11 +1,13 @@
 """Connecting to the warehouse: one SQLAlchemy URL, SQLite locally, PostgreSQL in production."""
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +93,85 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
     With a plain BEGIN, a transaction that reads first (say, the sync cursor) and writes later
     fails at once with "database is locked" if another writer committed in between: SQLite
     cannot upgrade an outdated read snapshot. PostgreSQL ignores the option.
+
+    On a SQLite file, the writers that come through here queue first (_WriterQueue), so that the
+    next one starts as soon as the previous one commits.
     """
-    with engine.connect() as conn:
-        conn.execution_options(**{WRITE_LOCK_OPTION: True})
-        with conn.begin():
-            yield conn
+    path = _sqlite_file(engine.url) if engine.url.get_backend_name() == "sqlite" else None
+    with _writer_queue(path) if path is not None else nullcontext():
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITE_LOCK_OPTION: True})
+            with conn.begin():
+                yield conn
+
+
+class _WriterQueue:
+    """The begin_write writers of one SQLite file, in turn: a lock among this process's threads,
+    then an flock on `<database>.writers` among processes.
+
+    SQLite's busy handler retries a locked database after sleeps that grow from 1 to 100 ms, so a
+    waiting writer often starts tens of milliseconds after the lock was freed; with several
+    processes writing (a full sync's worker processes) that idled the database between commits.
+    Queued here, a writer polls every 0.2 to 2 ms. After the busy timeout it goes ahead anyway and
+    SQLite's own lock decides, as before: other writers (engine.begin()) never queue here.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.threads = threading.RLock()
+        self.path = f"{path}.writers"
+        self.fd = -1  # open (and flocked) during a turn only: no descriptor is kept per database
+        self.depth = 0  # nested begin_write in one thread: the flock is taken once
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+        if not self.threads.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            yield
+            return
+        try:
+            if self.depth == 0:
+                self.fd = self._flock(deadline)
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0 and self.fd >= 0:
+                    os.close(self.fd)  # releases the flock
+                    self.fd = -1
+        finally:
+            self.threads.release()
+
+    def _flock(self, deadline: float) -> int:
+        """A descriptor holding the flock, or -1 after the busy timeout (or if the file cannot be opened)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError:
+            return -1
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return -1
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+
+_WRITER_QUEUES: dict[tuple[str, int], _WriterQueue] = {}
+_WRITER_QUEUES_LOCK = threading.Lock()
+
+
+def _writer_queue(path: Path) -> Any:
+    key = (str(path.resolve()), os.getpid())
+    with _WRITER_QUEUES_LOCK:
+        queue = _WRITER_QUEUES.get(key)
+        if queue is None:
+            queue = _WRITER_QUEUES[key] = _WriterQueue(path)
+    return queue.turn()
 
 
 def _enable_wal(cursor: Any, attempts: int = 100, pause_s: float = 0.05) -> None:

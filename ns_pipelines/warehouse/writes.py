@@ -80,6 +80,33 @@ def upsert_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]
     deleted_at to null; synced_at is set to now. Rows repeating a key: the last one wins.
     Returns the number of distinct rows written.
     """
+    return prepare_upsert(conn.dialect, table, rows).execute(conn)
+
+
+@dataclass(frozen=True)
+class PreparedUpsert:
+    """`upsert_rows` in two steps: the rows checked, deduplicated and converted to the driver's
+    values (no connection needed), then written. A writer that prepares before it begins its
+    transaction holds the warehouse's write lock (SQLite has one) only while it writes."""
+
+    groups: tuple[tuple[_UpsertPlan, list[dict[str, Any]], list[Any] | None], ...]
+    rows: int
+
+    def execute(self, conn: Connection) -> int:
+        for plan, group, params in self.groups:
+            if params is None:
+                for start in range(0, len(group), UPSERT_BATCH_ROWS):
+                    conn.execute(plan.statement, group[start : start + UPSERT_BATCH_ROWS])
+            elif plan.copy is not None and len(params) >= COPY_MIN_ROWS:
+                _copy_upsert(conn, plan, params)
+            else:
+                for start in range(0, len(params), UPSERT_BATCH_ROWS):
+                    conn.exec_driver_sql(plan.sql, params[start : start + UPSERT_BATCH_ROWS])
+        return self.rows
+
+
+def prepare_upsert(dialect: Dialect, table: Table, rows: Iterable[Mapping[str, Any]]) -> PreparedUpsert:
+    """The first step of `upsert_rows` (see PreparedUpsert); raises KeyError for unknown columns."""
     key = [c.name for c in _primary_key(table)]
     names = set(table.c.keys())
     defaults: dict[str, Any] = {}
@@ -88,34 +115,37 @@ def upsert_rows(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]
     if "is_deleted" in names:
         defaults.update(is_deleted=False, deleted_at=None)
 
-    unique: dict[tuple, dict[str, Any]] = {}
-    known = names.issuperset
-    for row in rows:
-        if not known(row):
-            raise KeyError(f"{table.name} has no column(s) {sorted(row.keys() - names)}")
-        full = {**defaults, **row}
-        unique[tuple([full.get(k) for k in key])] = full
+    unique: dict[Any, dict[str, Any]] = {}
+    if len(key) == 1:
+        only = key[0]
+        for row in rows:
+            full = {**defaults, **row}
+            unique[full.get(only)] = full
+    else:
+        for row in rows:
+            full = {**defaults, **row}
+            unique[tuple([full.get(k) for k in key])] = full
 
-    # Rows with the same columns share one INSERT ... ON CONFLICT statement.
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    # Rows with the same columns share one INSERT ... ON CONFLICT statement (rows of one source
+    # list their columns in one order: grouped by that order, sorted once per group).
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for full in unique.values():
-        groups.setdefault(tuple(sorted(full)), []).append(full)
-    for columns, group in groups.items():
-        plan = _upsert_plan(conn.dialect, table, tuple(key), columns)
+        by_columns.setdefault(tuple(full), []).append(full)
+    for columns in by_columns:
+        if not names.issuperset(columns):
+            raise KeyError(f"{table.name} has no column(s) {sorted(set(columns) - names)}")
+    merged: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for columns, group in by_columns.items():
+        merged.setdefault(tuple(sorted(columns)), []).extend(group)
+    groups = []
+    for columns, group in merged.items():
+        plan = _upsert_plan(dialect, table, tuple(key), columns)
         try:
             params = plan.parameters(group)
         except Exception:  # noqa: BLE001 - a value a bind processor refuses: the statement path says why
             params = None
-        if params is None:
-            for start in range(0, len(group), UPSERT_BATCH_ROWS):
-                conn.execute(plan.statement, group[start : start + UPSERT_BATCH_ROWS])
-            continue
-        if plan.copy is not None and len(params) >= COPY_MIN_ROWS:
-            _copy_upsert(conn, plan, params)
-            continue
-        for start in range(0, len(params), UPSERT_BATCH_ROWS):
-            conn.exec_driver_sql(plan.sql, params[start : start + UPSERT_BATCH_ROWS])
-    return len(unique)
+        groups.append((plan, group, params))
+    return PreparedUpsert(tuple(groups), len(unique))
 
 
 # PostgreSQL (psycopg 3): a group of at least this many rows is sent with COPY into a temporary

@@ -4,7 +4,8 @@ turns them into targeted syncs. No Dagster in this package.
 
 - signature.py  X-NS-Signature: HMAC-SHA256 v1 values, several secrets, five-minute tolerance
 - payload.py    the event body, validated field by field (ChangeEvent, PayloadError)
-- inbox.py      ns_webhook_inbox: store once by event_id, read past a cursor (ids commit in order)
+- inbox.py      ns_webhook_inbox: store once by event_id (NetSuite and Stripe events), read past a
+                 cursor (ids commit in order), prune what the sensors consumed (retention)
 - group_commit.py  one writer thread: the events of concurrent requests in one transaction, each
                  request answered only after its batch committed
 - app.py        the WSGI app: POST /netsuite/events, POST /stripe/events (stripe_events.py), GET /health

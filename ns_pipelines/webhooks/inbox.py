@@ -1,8 +1,9 @@
 """The durable inbox (ns_webhook_inbox): store each event once, read the ones past a cursor.
 
     inbox = Inbox("postgresql://...")          # or None: $NS_WAREHOUSE_URL / the default SQLite file
-    stored = inbox.store(event, raw_body)      # StoreResult(inbox_id=42, duplicate=False)
+    stored = inbox.store(event, raw_body)      # a ChangeEvent or a StripeEvent -> StoreResult(inbox_id=42, ...)
     rows = read_events(engine, after=41, limit=500)
+    prune_consumed(engine, source="netsuite", through_id=41, received_before=cutoff)   # retention
 
 Storing is `INSERT ... ON CONFLICT (event_id) DO NOTHING`: a redelivered event is acknowledged
 without a second row. Requests do not write themselves: one writer thread per Inbox
@@ -17,25 +18,32 @@ Any database failure (server down, unreachable file, missing table, a lock held 
 `store_timeout`: SQLite's busy timeout, PostgreSQL's lock_timeout) raises WarehouseUnavailable:
 the receiver then answers 503 and the sender retries; nothing is acknowledged that was not
 committed.
+
+Retention: the inbox is a receipt log. Each sensor deletes the rows of its own source up to the
+cursor it has committed (prune_consumed), once they are older than NS_WEBHOOK_INBOX_RETENTION_DAYS;
+a row past a sensor's cursor is never deleted.
 """
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ns_pipelines.stripe.webhook import SOURCE as SOURCE_STRIPE
+from ns_pipelines.stripe.webhook import StripeEvent
 from ns_pipelines.warehouse import begin_write, create_warehouse_engine, dialect_insert, upgrade_warehouse
 from ns_pipelines.warehouse.engine import resolve_warehouse_url
 from ns_pipelines.warehouse.tables.inbox import webhook_inbox
 from ns_pipelines.webhooks.group_commit import DEFAULT_MAX_BATCH, GroupCommitWriter, Row, WriterClosed, WriteTimeout
 from ns_pipelines.webhooks.payload import ChangeEvent
 
-__all__ = ["Inbox", "InboxEvent", "StoreResult", "WarehouseUnavailable", "latest_id", "read_events"]
+__all__ = ["Inbox", "InboxEvent", "StoreResult", "WarehouseUnavailable", "latest_id", "prune_consumed", "read_events"]
 
 SOURCE_NETSUITE = "netsuite"
 # pg_advisory_xact_lock held by each batch (id order = commit order), one key per schema: inboxes
@@ -44,6 +52,8 @@ INBOX_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('ns_webhook_inbo
 POSTGRES_CONNECT_TIMEOUT_S = 5  # the sender waits 5 s to connect: answer 503 before it gives up
 DEFAULT_STORE_TIMEOUT_S = 5.0  # how long a batch waits for a lock before the requests in it get 503
 APPLICATION_NAME = "ns-pipelines-webhooks"  # pg_stat_activity shows who holds the inbox's connections
+PRUNE_BATCH = 500  # rows per delete transaction: short enough not to hold the receiver's inserts back
+PRUNE_MAX_BATCHES = 20  # per call, so a sensor tick working off a backlog stays well inside its 60 s
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -67,6 +77,15 @@ class InboxEvent:
     event: str
     occurred_at: dt.datetime
     received_at: dt.datetime
+
+
+def _source_fields(event: ChangeEvent | StripeEvent) -> Row:
+    """The columns that differ by sender: NetSuite names records by internal id, Stripe by text id."""
+    if isinstance(event, StripeEvent):
+        return {"source": SOURCE_STRIPE, "record_type": event.object_type, "record_id": None,
+                "object_id": event.object_id, "event": event.action, "occurred_at": event.created}
+    return {"source": SOURCE_NETSUITE, "record_type": event.record_type, "record_id": event.record_id,
+            "object_id": None, "event": event.event, "occurred_at": event.occurred_at}
 
 
 def _unavailable(exc: BaseException) -> WarehouseUnavailable:
@@ -180,16 +199,14 @@ class Inbox:
         except (SQLAlchemyError, OSError) as exc:
             raise self._failed(exc) from exc
 
-    def store(self, event: ChangeEvent, raw: bytes, *, source: str = SOURCE_NETSUITE,
-              received_at: dt.datetime | None = None, object_id: str | None = None) -> StoreResult:
-        """Insert the event unless its event_id is there already; committed when this returns
-        (in a batch with the events of concurrent calls). WarehouseUnavailable when it was not."""
+    def store(self, event: ChangeEvent | StripeEvent, raw: bytes, *,
+              received_at: dt.datetime | None = None) -> StoreResult:
+        """Insert the event (source "netsuite" or "stripe", from its type) unless its event_id is
+        there already; committed when this returns (in a batch with the events of concurrent calls).
+        WarehouseUnavailable when it was not."""
         values: Row = {
-            "event_id": event.event_id, "source": source, "account": event.account,
-            "record_type": event.record_type, "record_id": event.record_id, "event": event.event,
-            "occurred_at": event.occurred_at, "received_at": received_at or dt.datetime.now(dt.timezone.utc),
-            "body": raw.decode("utf-8"),
-            "object_id": object_id,  # Stripe's object id (record_id is None then); every row has the key
+            "event_id": event.event_id, "account": event.account, **_source_fields(event),
+            "received_at": received_at or dt.datetime.now(dt.timezone.utc), "body": raw.decode("utf-8"),
         }
         # The batch ahead may hold the writer for up to a store timeout (or a connect timeout), then ours.
         wait = 2 * self.store_timeout + POSTGRES_CONNECT_TIMEOUT_S
@@ -253,3 +270,32 @@ def latest_id(engine: Engine, *, source: str = SOURCE_NETSUITE) -> int | None:
     with engine.connect() as conn:
         value = conn.execute(select(func.max(webhook_inbox.c.id)).where(webhook_inbox.c.source == source)).scalar()
     return None if value is None else int(value)
+
+
+def prune_consumed(engine: Engine, *, source: str, through_id: int, received_before: dt.datetime,
+                   batch: int = PRUNE_BATCH, max_batches: int = PRUNE_MAX_BATCHES) -> int:
+    """Delete the rows of `source` with id <= `through_id` (what its sensor has consumed) received
+    before `received_before`, oldest first, `batch` rows per transaction; the number deleted."""
+    deleted = 0
+    for _ in range(max_batches):
+        ids = _prunable_ids(engine, source, through_id, received_before, batch)
+        if ids:
+            with begin_write(engine) as conn:
+                conn.execute(delete(webhook_inbox).where(webhook_inbox.c.id.in_(ids)))
+            deleted += len(ids)
+        if len(ids) < batch:
+            break
+    return deleted
+
+
+def _prunable_ids(engine: Engine, source: str, through_id: int, received_before: dt.datetime,
+                  limit: int) -> list[int]:
+    """The oldest consumed ids of `source`, up to the first one received since `received_before`.
+    Ids follow receipt order, so reading the oldest `limit` rows by id (the primary key) finds
+    them without scanning the table; a row a little out of order waits for the next call."""
+    t = webhook_inbox.c
+    stmt = (select(t.id, t.received_at).where(t.source == source, t.id <= through_id)
+            .order_by(t.id).limit(limit))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [row.id for row in takewhile(lambda row: row.received_at < received_before, rows)]

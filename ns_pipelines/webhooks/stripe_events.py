@@ -11,9 +11,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ns_pipelines.stripe.webhook import SOURCE, StripeWebhookError, parse_event, verify
+from ns_pipelines.stripe.webhook import StripeWebhookError, parse_event, verify
 from ns_pipelines.webhooks.inbox import Inbox, WarehouseUnavailable
-from ns_pipelines.webhooks.payload import ChangeEvent
 
 log = logging.getLogger("ns_pipelines.webhooks")
 
@@ -31,11 +30,8 @@ def receive_stripe_event(raw: bytes, signature: str | None, secrets: Sequence[st
     except StripeWebhookError as exc:
         log.warning("stripe event rejected 400 from %s: %s", remote, exc)
         return 400, {"error": "invalid_payload", "message": str(exc), "field": exc.field}
-    # record_id stays None: Stripe names objects by text id, kept in object_id.
-    change = ChangeEvent(event_id=event.event_id, account=event.account, record_type=event.object_type,
-                         record_id=None, event=event.action, occurred_at=event.created)  # type: ignore[arg-type]
     try:
-        stored = inbox.store(change, raw, source=SOURCE, object_id=event.object_id)
+        stored = inbox.store(event, raw)
     except WarehouseUnavailable as exc:
         log.error("stripe event %s NOT stored (503, Stripe retries): warehouse unavailable: %s", event.event_id, exc)
         return 503, {"error": "warehouse_unavailable", "message": "the event could not be stored; retry later"}

@@ -5,7 +5,8 @@ inbox rows with source "stripe" and a cursor of its own (the last inbox id handl
 reads the rows after the cursor (at most NS_WEBHOOK_SENSOR_BATCH_SIZE), requests one run of
 stripe_events_job re-fetching exactly the objects they name (plus the charges behind refunds,
 disputes and payment intents, and the balance transactions those lead to), and moves the cursor,
-in one SensorResult. Run key: stripe-events:<highest inbox id>. No Stripe call in the sensor.
+in one SensorResult. Run key: stripe-events:<highest inbox id>. No Stripe call in the sensor. Like
+the NetSuite sensor, each tick first deletes its consumed rows past the inbox retention.
 """
 
 import dagster as dg
@@ -13,9 +14,11 @@ import dagster as dg
 from ns_pipelines.defs.resources import WarehouseResource
 from ns_pipelines.defs.stripe.assets import OP_NAME, STRIPE_ASSETS
 from ns_pipelines.defs.stripe.jobs import STRIPE_SELECTION
-from ns_pipelines.defs.webhooks.sensors import batch_size, parse_cursor, sensor_interval_seconds
+from ns_pipelines.defs.webhooks.sensors import batch_size, parse_cursor, prune_consumed_events, sensor_interval_seconds
 from ns_pipelines.stripe.inbox import objects_to_refresh, read_stripe_events
+from ns_pipelines.stripe.webhook import SOURCE
 
+SENSOR_NAME = "stripe_events_sensor"
 RUN_KEY_PREFIX = "stripe-events"
 TRIGGER_TAGS = {"ns/trigger": "stripe-webhook"}
 
@@ -42,7 +45,7 @@ def run_request(object_ids: dict[str, list[str]], first_id: int, last_id: int, e
 
 
 @dg.sensor(
-    name="stripe_events_sensor",
+    name=SENSOR_NAME,
     job=stripe_events_job,
     minimum_interval_seconds=sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -51,7 +54,8 @@ def run_request(object_ids: dict[str, list[str]], first_id: int, last_id: int, e
 )
 def stripe_events_sensor(context: dg.SensorEvaluationContext,
                          warehouse: WarehouseResource) -> dg.SensorResult | dg.SkipReason:
-    after = parse_cursor(context.cursor)
+    after = parse_cursor(context.cursor, SENSOR_NAME)
+    prune_consumed_events(context, warehouse.engine, source=SOURCE, consumed_through=after)
     events = read_stripe_events(warehouse.engine, after=after, limit=batch_size())
     if not events:
         return dg.SkipReason(f"no Stripe events after inbox id {after}")

@@ -21,6 +21,11 @@ no NetSuite call (sensors bypass the netsuite_api pool, and a tick has 60 s).
   A run already launched (starting or executing) does not hold the next one back: its process
   start overlaps the previous run.
 
+- Retention: each tick first deletes the inbox rows of its source up to the cursor it was given
+  (the cursor the daemon committed with the previous tick, never the one it is about to return)
+  that are older than NS_WEBHOOK_INBOX_RETENTION_DAYS (default 30), in batches
+  (prune_consumed_events); stripe_events_sensor does the same for its rows.
+
 Interval: NS_WEBHOOK_SENSOR_INTERVAL_SECONDS (default 15), read when the code location loads. A
 busy account raises it: fewer, larger runs. Default status RUNNING (decision): the inbox stays
 empty unless the receiver is deployed, so a running sensor costs one indexed query per interval,
@@ -28,18 +33,24 @@ whereas a STOPPED default would leave delivered events unsynced until someone sw
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 
 import dagster as dg
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ns_pipelines.defs.netsuite.jobs import SYNC_SELECTION
 from ns_pipelines.defs.resources import WarehouseResource
 from ns_pipelines.defs.webhooks.targeting import TRIGGER_TAGS, plan_targeted_run
-from ns_pipelines.webhooks.inbox import read_events
+from ns_pipelines.webhooks.inbox import SOURCE_NETSUITE, prune_consumed, read_events
 
+SENSOR_NAME = "netsuite_change_events_sensor"
 INTERVAL_ENV = "NS_WEBHOOK_SENSOR_INTERVAL_SECONDS"
 BATCH_ENV = "NS_WEBHOOK_SENSOR_BATCH_SIZE"
+RETENTION_ENV = "NS_WEBHOOK_INBOX_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 30
 DEFAULT_INTERVAL_SECONDS = 15
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 5000
@@ -67,18 +78,44 @@ def batch_size(environ: Mapping[str, str] | None = None) -> int:
     return _positive_int(BATCH_ENV, DEFAULT_BATCH_SIZE, environ, MAX_BATCH_SIZE)
 
 
-def parse_cursor(cursor: str | None) -> int:
-    """The last inbox id handled (0 before the first event)."""
+def inbox_retention(environ: Mapping[str, str] | None = None) -> dt.timedelta:
+    """How long consumed inbox rows are kept (NS_WEBHOOK_INBOX_RETENTION_DAYS, whole days)."""
+    return dt.timedelta(days=_positive_int(RETENTION_ENV, DEFAULT_RETENTION_DAYS, environ))
+
+
+def parse_cursor(cursor: str | None, sensor: str) -> int:
+    """The last inbox id `sensor` handled (0 before the first event); errors name the sensor."""
     if not cursor:
         return 0
     try:
         value = int(cursor)
     except ValueError:
-        raise ValueError(f"netsuite_change_events_sensor cursor must be an inbox id (an integer), got {cursor!r}") \
-            from None
+        raise ValueError(f"{sensor} cursor must be an inbox id (an integer), got {cursor!r}") from None
     if value < 0:
-        raise ValueError(f"netsuite_change_events_sensor cursor must not be negative, got {value}")
+        raise ValueError(f"{sensor} cursor must not be negative, got {value}")
     return value
+
+
+def prune_consumed_events(context: dg.SensorEvaluationContext, engine: Engine, *, source: str,
+                          consumed_through: int) -> int:
+    """Delete the inbox rows of `source` up to `consumed_through` older than the retention.
+
+    `consumed_through` must be the tick's incoming cursor: the daemon stored it with the run
+    requests of the previous tick, whereas the cursor a tick returns is not stored until after it.
+    Best effort: a failure (say, the receiver holding SQLite's write lock) is logged and the next
+    tick tries again, so retention never holds events back.
+    """
+    if consumed_through <= 0:
+        return 0
+    cutoff = dt.datetime.now(dt.timezone.utc) - inbox_retention()
+    try:
+        deleted = prune_consumed(engine, source=source, through_id=consumed_through, received_before=cutoff)
+    except SQLAlchemyError as exc:
+        context.log.warning(f"inbox retention skipped this tick: {type(exc).__name__}: {exc}")
+        return 0
+    if deleted:
+        context.log.info(f"deleted {deleted} consumed {source} inbox rows received before {cutoff.isoformat()}")
+    return deleted
 
 
 WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
@@ -105,7 +142,7 @@ netsuite_change_events_job = dg.define_asset_job(
 
 
 @dg.sensor(
-    name="netsuite_change_events_sensor",
+    name=SENSOR_NAME,
     job=netsuite_change_events_job,
     minimum_interval_seconds=sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -117,7 +154,8 @@ netsuite_change_events_job = dg.define_asset_job(
 def netsuite_change_events_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
-    after = parse_cursor(context.cursor)
+    after = parse_cursor(context.cursor, SENSOR_NAME)
+    prune_consumed_events(context, warehouse.engine, source=SOURCE_NETSUITE, consumed_through=after)
     waiting = _runs_waiting_to_start(context)
     if waiting:
         return dg.SkipReason(f"run {waiting} of the previous events is still queued; new events wait for the "

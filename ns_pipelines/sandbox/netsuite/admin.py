@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, request
 
 from .errors import ApiError
-from .settings import FaultSettings, SandboxSettings
+from .settings import LATENCY_MODES, FaultSettings, SandboxSettings
 
 if TYPE_CHECKING:
     from .server import SandboxAccount
@@ -99,6 +99,8 @@ def apply_settings(settings: SandboxSettings, patch: dict[str, Any]) -> None:
         new = _coerce(name, getattr(settings, name), value)
         if name == "over_limit_mode" and new not in {"429", "401"}:
             raise ApiError(400, "INVALID_PARAMETER", "over_limit_mode must be '429' or '401'.")
+        if name == "latency_mode" and new not in LATENCY_MODES:
+            raise ApiError(400, "INVALID_PARAMETER", f"latency_mode must be one of {', '.join(LATENCY_MODES)}.")
         if name == "concurrency_limit" and new < 1:
             raise ApiError(400, "INVALID_PARAMETER", "concurrency_limit must be at least 1.")
         if name in {"latency_ms", "latency_per_row_ms", "over_limit_401_delay_s"} and new < 0:

@@ -172,22 +172,24 @@ def create_app(account: "SandboxAccount") -> Flask:
         body = json_body()
         if not isinstance(body, dict) or not isinstance(body.get("q"), str) or not body["q"].strip():
             raise ApiError(400, "USER_ERROR", "Invalid search query. Provide the query as {\"q\": \"<SuiteQL>\"}.")
-        result = engine.execute(body["q"], limit=limit, offset=offset)
-        items = [{"links": [], **item} for item in result.items]
-        total = int(result.total_results)
+        page = engine.execute_json(body["q"], limit=limit, offset=offset)
+        total = int(page.total_results)
         base = url_root() + request.path
         links = []
         if offset > 0:
             links.append({"rel": "previous", "href": f"{base}?{urlencode({'limit': limit, 'offset': max(0, offset - limit)})}"})
             links.append({"rel": "first", "href": f"{base}?{urlencode({'limit': limit, 'offset': 0})}"})
-        if result.has_more:
+        if page.has_more:
             links.append({"rel": "next", "href": f"{base}?{urlencode({'limit': limit, 'offset': offset + limit})}"})
         last_offset = ((max(total, 1) - 1) // limit) * limit
         links.append({"rel": "last", "href": f"{base}?{urlencode({'limit': limit, 'offset': last_offset})}"})
         links.append({"rel": "self", "href": f"{base}?{urlencode({'limit': limit, 'offset': offset})}"})
-        body_out = {"links": links, "count": len(items), "hasMore": bool(result.has_more), "items": items,
-                    "offset": offset, "totalResults": total}
-        return json_response(body_out), len(items)
+        # The body is {"links", "count", "hasMore", "items", "offset", "totalResults"} in this order;
+        # the engine wrote the items' JSON already, so the rest is encoded around it.
+        head = dumps({"links": links, "count": page.count, "hasMore": bool(page.has_more)})[:-1]
+        tail = dumps({"offset": offset, "totalResults": total})[1:]
+        body_out = b"".join((head, b',"items":[', page.items_json.encode("utf-8"), b"],", tail))
+        return Response(body_out, status=200, content_type=JSON), page.count
 
     # ------------------------------------------------------------------ governance limits
     @api("/services/rest/system/v1/governanceLimits", ["GET"])

@@ -4,8 +4,12 @@
   (the admin API does not count). A request over the limit is refused at once with 429
   CONCURRENCY_LIMIT_EXCEEDED, or, in over_limit_mode "401", with a slow INVALID_LOGIN after
   over_limit_401_delay_s (netsuite-api.md 1.2 and 6). Refused requests never hold a slot.
-- Latency (latency_ms + latency_per_row_ms per row/record returned) is slept while the request
-  holds its slot, so slow answers really occupy the account's concurrency.
+- Latency (latency_ms + latency_per_row_ms per row/record returned) is spent while the request
+  holds its slot, so slow answers really occupy the account's concurrency. latency_mode
+  "response" (the default) makes it the answer's response time: the sandbox's own work counts
+  toward it and only the rest is slept, as a real server's work is part of its response time
+  (so the sandbox's Python CPU cost is not charged to the client on top of the latency, unless
+  the work takes longer than the latency). "added" sleeps the whole latency after the work.
 - Faults (settings.faults) are drawn from a seeded RNG: 429 storms (even under the limit),
   500 UNEXPECTED_ERROR answers and dropped connections.
 - Statistics: requests by endpoint (method + route template) and status, current and peak
@@ -57,6 +61,7 @@ class Governor:
         self._rng_lock = threading.Lock()
         self._rng_seed = settings.faults.seed
         self._rng = random.Random(self._rng_seed)
+        self._admitted = threading.local()  # .at: when this thread's request was admitted
         self.in_flight = 0
         self._reset_counters()
 
@@ -178,6 +183,7 @@ class Governor:
     # ------------------------------------------------------------------ the gate
     def admit(self, *, bearer: bool = False) -> None:
         """Take a concurrency slot, or raise the over-limit answer. Pair with `release()`."""
+        self._admitted.at = time.perf_counter()
         storm_rate = self.settings.faults.rate_limit_storm_rate
         if storm_rate > 0 and self._draw() < storm_rate:
             with self._lock:
@@ -207,10 +213,15 @@ class Governor:
             self.in_flight -= 1
 
     def delay(self, rows: int = 0) -> None:
-        """The configured latency, slept while the caller holds its slot."""
-        ms = self.settings.latency_ms + self.settings.latency_per_row_ms * rows
-        if ms > 0:
-            time.sleep(ms / 1000.0)
+        """The configured latency, spent while the caller holds its slot: the rest of it since
+        the request was admitted ("response"), or all of it after the work ("added")."""
+        seconds = (self.settings.latency_ms + self.settings.latency_per_row_ms * rows) / 1000.0
+        if seconds <= 0:
+            return
+        if self.settings.latency_mode == "response":
+            seconds -= time.perf_counter() - getattr(self._admitted, "at", time.perf_counter())
+        if seconds > 0:
+            time.sleep(seconds)
 
     def limits(self) -> dict[str, Any]:
         """GET /services/rest/system/v1/governanceLimits: nothing is reserved for an integration."""

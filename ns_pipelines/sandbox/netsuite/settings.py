@@ -20,6 +20,9 @@ class FaultSettings:
     seed: int = 0  # so a fault sequence can be reproduced
 
 
+LATENCY_MODES = ("response", "added")
+
+
 @dataclass
 class SandboxSettings:
     account_id: str = "1234567_SB1"  # realm form: upper case, underscore
@@ -28,8 +31,11 @@ class SandboxSettings:
     concurrency_limit: int = 5
     over_limit_mode: str = "429"  # or "401": a slow INVALID_LOGIN, as some accounts answer
     over_limit_401_delay_s: float = 2.0
-    latency_ms: float = 0.0  # added to every API request, while it holds a concurrency slot
+    latency_ms: float = 0.0  # every API request's time in a concurrency slot (see latency_mode)
     latency_per_row_ms: float = 0.0  # added per SuiteQL row / record returned
+    # "response": the latency is the response time, the sandbox's own work included (a real
+    # server's work is part of its latency); "added": the latency is slept after the work.
+    latency_mode: str = "response"
     suiteql_row_cap: int = 100_000
     numbers_as_strings: bool = False  # real accounts are reported both ways; the client copes with both
     omit_null_columns: bool = True

@@ -18,7 +18,7 @@ DB_FILENAME = "netsuite.sqlite3"
 class Store(SqliteStore):
     """The account's data. Readers run concurrently (WAL); writes are serialised by `write()`."""
 
-    pragmas = (*SqliteStore.pragmas, "foreign_keys=OFF", "cache_size=-200000")
+    pragmas = (*SqliteStore.pragmas, "foreign_keys=OFF", "cache_size=-200000", "mmap_size=1073741824")
 
     def __init__(self, data_dir: Path | str, timezone: str = "America/Los_Angeles") -> None:
         self.zone = ZoneInfo(timezone)

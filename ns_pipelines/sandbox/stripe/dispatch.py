@@ -14,7 +14,9 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
@@ -38,17 +40,43 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
 
 
+@dataclass
+class _KeyLock:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    users: int = 0  # requests holding or waiting for `lock`
+
+
 class IdempotencyKeys:
-    """Stored first answers by key; a lock per key so a concurrent retry waits for the first."""
+    """Stored first answers by key; a lock per key so a concurrent retry waits for the first.
+
+    A key's lock lives only while a request holds or waits for it: a later request with the key
+    finds the stored answer instead, so the locks do not grow with the keys ever used.
+    """
 
     def __init__(self, sandbox: "StripeSandbox") -> None:
         self.sandbox = sandbox
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, _KeyLock] = {}
         self._guard = threading.Lock()
 
-    def lock(self, key: str) -> threading.Lock:
+    @contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Hold `key`'s lock: one request with a key at a time."""
         with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
+            entry = self._locks.setdefault(key, _KeyLock())
+            entry.users += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._guard:
+                entry.users -= 1
+                if not entry.users:
+                    del self._locks[key]
+
+    def locks_held(self) -> int:
+        """Keys with a request holding or waiting for their lock."""
+        with self._guard:
+            return len(self._locks)
 
     def lookup(self, key: str) -> tuple[str, int, bytes] | None:
         row = self.sandbox.store.connect().execute(

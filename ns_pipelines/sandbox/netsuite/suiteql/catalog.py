@@ -62,17 +62,24 @@ def column_type(name: str, declared: str) -> str:
 class Catalog:
     """Table -> ordered columns with their kinds; loaded from the store's own DDL."""
 
-    def __init__(self, tables: dict[str, dict[str, Kind]], notnull: set[tuple[str, str]]) -> None:
+    def __init__(self, tables: dict[str, dict[str, Kind]], notnull: set[tuple[str, str]],
+                 rowid_keys: dict[str, str] | None = None) -> None:
         self.tables = tables
         self.notnull = notnull
+        self.rowid_keys = rowid_keys or {}  # table -> its INTEGER PRIMARY KEY column (unique)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> "Catalog":
         tables: dict[str, dict[str, Kind]] = {}
         notnull: set[tuple[str, str]] = set()
+        rowid_keys: dict[str, str] = {}
         for table in SUITEQL_TABLES:
             columns: dict[str, Kind] = {}
-            for row in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
+            info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+            keys = [row for row in info if row[5]]
+            if len(keys) == 1 and (keys[0][2] or "").upper() == "INTEGER":
+                rowid_keys[table] = keys[0][1]
+            for row in info:
                 name, declared, is_notnull, pk = row[1], row[2] or "", row[3], row[5]
                 if (table, name) in HIDDEN_COLUMNS:
                     continue
@@ -80,7 +87,7 @@ class Catalog:
                 if is_notnull or (pk and "INT" in declared.upper()):
                     notnull.add((table, name))
             tables[table] = columns
-        return cls(tables, notnull)
+        return cls(tables, notnull, rowid_keys)
 
     def has(self, table: str) -> bool:
         return table in self.tables

@@ -90,7 +90,8 @@ def test_a_full_sync_in_processes_equals_netsuite_within_one_budget(server: Sand
         assert_warehouse_matches(server, engine)
         assert [r.record_type for r in results] == list(RECORD_TYPES)
         for result in results:
-            assert state_row(engine, result.record_type)["cursor_last_modified"] == result.cursor_after is not None
+            assert result.cursor_after is not None
+            assert state_row(engine, result.record_type)["cursor_last_modified"] == result.cursor_after
         # one budget over both processes: the sandbox never saw more, nor refused a request
         assert stats["concurrency"]["peak"] <= BUDGET and stats["status_429"] == 0
         # every request of the worker reached the caller's hooks and statistics

@@ -5,7 +5,6 @@ counts as the measured process's.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +19,7 @@ import requests
 
 from ..sandbox.netsuite.seed import seed
 from ..sandbox.netsuite.store import DB_FILENAME, Store
+from .child import process_cpu_seconds, stop_process
 
 SEED = 42
 SEEDED_MARKER = "seeded.json"
@@ -106,13 +106,7 @@ class SandboxProcess:
                  tb: TracebackType | None) -> None:
         process, self._process = self._process, None
         self._http.close()
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
     def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """One admin API call; raises on an error answer."""
@@ -125,13 +119,7 @@ class SandboxProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the sandbox's process so far (Linux /proc; 0.0 elsewhere)."""
-        if self._process is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return process_cpu_seconds(self._process.pid) if self._process is not None else 0.0
 
     def set_latency(self, latency_ms: float) -> None:
         self.admin("PATCH", "/settings", {"latency_ms": latency_ms})

@@ -106,11 +106,15 @@ def _child(job: Job, sender: Connection) -> None:
         sender.close()
 
 
-def _status_bytes(field_name: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) * 1024
+def _status_bytes(field_name: str, pid: int | str = "self") -> int:
+    """A size from /proc/<pid>/status (VmRSS, VmHWM), in bytes; 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 
@@ -144,13 +148,7 @@ def _tree_rss() -> int:
             children = Path(f"/proc/self/task/{task}/children").read_text().split()
         except OSError:
             continue
-        for pid in children:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            except OSError:
-                continue
+        total += sum(_status_bytes("VmRSS", pid) for pid in children)
     return total
 
 

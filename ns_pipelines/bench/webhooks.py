@@ -36,6 +36,7 @@ import requests
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from .child import process_cpu_seconds, stop_process
 from .sync import postgres_schema
 from .webhook_load import ACCOUNT, SenderFigures, plan_sends, run_load
 
@@ -66,14 +67,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _process_cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class ReceiverProcess:
@@ -117,17 +110,11 @@ class ReceiverProcess:
             time.sleep(0.1)
 
     def cpu_seconds(self) -> float:
-        return _process_cpu_seconds(self.process.pid) if self.process else 0.0
+        return process_cpu_seconds(self.process.pid) if self.process else 0.0
 
     def __exit__(self, *exc: object) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
 
 # ------------------------------------------------------------------------------------------ outage

@@ -230,10 +230,10 @@ class _Sync:
         if not self.others_done.is_set():
             self.release_deletions()
         try:
-            result = self.finished(DELETIONS, future.result)
+            result = self.finished(DELETIONS, future.result)  # None when cancelled (Stopped at the gate)
         finally:
             pool.shutdown(wait=True)
-        if result is not None and not self.cancel_deletions:
+        if result is not None:
             yield result
 
     def tick(self, stage: str, rows: int) -> None:

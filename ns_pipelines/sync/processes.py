@@ -12,7 +12,7 @@ interrupted full pass); more than one record type to sync; `settings.worker_proc
 (NS_SYNC_PROCESSES, default the CPUs, at most 4); a warehouse other processes can open (a SQLite
 file or PostgreSQL); a client whose budget is shared across processes (netsuite/budget.py) and
 that has no injected session. Otherwise threads, in this process. Incremental syncs stay in the
-calling process: they read little, and a worker costs about a second to start.
+calling process: they read little, and a worker costs one to two seconds of imports to start.
 
 Budget: each worker's client takes its slots from the calling client's shared budget (the same
 slot files, or advisory locks on a connection of its own), so all the processes together never
@@ -196,7 +196,9 @@ class _Worker:
     def __init__(self, record_types: Sequence[str], process: BaseProcess | None = None,
                  thread: threading.Thread | None = None) -> None:
         self.process = process
-        self.runner: BaseProcess | threading.Thread = process if process is not None else thread  # type: ignore[assignment]
+        runner = process if process is not None else thread
+        assert runner is not None, "a group runs in a process or in a thread"
+        self.runner: BaseProcess | threading.Thread = runner
         self.key = process.pid if process is not None else LOCAL
         self.unfinished = list(record_types)
         self.done = False

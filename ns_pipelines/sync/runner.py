@@ -549,17 +549,19 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
     streams = _streams(record_type, window.mode, since_literal)
     workers = min(settings.ranges_for(client.config.concurrency), client.config.concurrency)
 
+    queries = [stream.query() for stream in streams]
+
     def plan(index: int) -> list[Interval]:
         if index != window.stream or window.intervals is None:
             ranges = settings.ranges_for(client.config.concurrency) if streams[index].parallel else 1
             if ranges > 1:
                 run.pages += 1
-            return plan_intervals(client.suiteql, streams[index].query(), ranges,
+            return plan_intervals(client.suiteql, queries[index], ranges,
                                   min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
         return window.intervals
 
     def read(index: int, intervals: list[Interval]) -> Iterator[tuple[int, Page | None]]:
-        return read_intervals(client.suiteql, streams[index].query(), intervals, workers=workers,
+        return read_intervals(client.suiteql, queries[index], intervals, workers=workers,
                               page_size=settings.page_size)
 
     # A pass whose writes wait (deletions during a concurrent sync) reads every stream first, so
@@ -571,8 +573,7 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
             prefetched[index] = (intervals, list(read(index, intervals)))
 
     for index in range(window.stream, len(streams)):
-        stream = streams[index]
-        query = stream.query()
+        stream, query = streams[index], queries[index]
         intervals, ready = prefetched[index] if index in prefetched else (plan(index), None)
         window.stream, window.intervals = index, intervals
         current = window

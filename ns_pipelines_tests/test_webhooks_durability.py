@@ -220,3 +220,19 @@ def test_503_while_the_warehouse_is_locked_then_the_retry_is_stored_once(fresh_w
     ids = [json.loads(first)["event_id"], json.loads(second)["event_id"]]
     assert sorted(rows_of(engine, ids)) == sorted(ids)
     inbox.close()
+
+
+def test_the_receiver_stops_even_when_its_wake_up_pipe_is_already_closed(tmp_path: Any) -> None:
+    """Stopping closes the receiver's sockets from its loop thread, woken through a pipe; if that
+    pipe was closed under it, stop() closes them from the stopping thread instead, and the loop ends."""
+    import os
+
+    inbox = Inbox(f"sqlite:///{tmp_path / 'wh.sqlite3'}")
+    server = serve(inbox).start()
+    assert post(server.url, event_body()).status_code == 202
+    thread = server._thread  # noqa: SLF001
+    trigger = server._server.trigger  # noqa: SLF001
+    os.close(trigger.trigger)  # the pipe's write end, as a stray close elsewhere would
+    trigger._fds = [trigger._fds[0]]  # noqa: SLF001 - so that its own close does not close it again
+    server.stop()
+    assert thread is not None and not thread.is_alive()

@@ -165,7 +165,12 @@ class WebhookServer:
         from waitress import wasyncore
 
         # Close every socket from inside the loop's own thread; the loop ends when its map is empty.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))  # noqa: SLF001
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))  # noqa: SLF001
+        except OSError as exc:  # the trigger's pipe is already closed: close the map from here
+            log.warning("webhook receiver: its wake-up pipe was already closed (%s); closing its sockets "
+                           "from the stopping thread", exc)
+            wasyncore.close_all(server._map, ignore_all=True)  # noqa: SLF001
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -50,7 +50,7 @@ from ns_pipelines.netsuite import (
     parse_error_body,
     split_range,
 )
-from ns_pipelines.netsuite.suiteql import keyset_predicate
+from ns_pipelines.netsuite.suiteql import PREFETCH_PAGES, keyset_predicate
 
 ACCOUNT = "1234567_SB1"
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
@@ -556,6 +556,78 @@ def test_keyset_paging_skips_rows_shifted_by_concurrent_inserts() -> None:
     got = _ids(keyset_pages(fake, KeysetQuery("id", "customer"), page_size=10, row_cap=1000))
     assert got == sorted(set(got))  # no duplicates, ascending
     assert got[0] == 100 and got[-1] == 399
+
+
+class SlowFake(FakeSuiteQL):
+    """A FakeSuiteQL whose pages take a moment, noting how many were being fetched at once."""
+
+    def __init__(self, *args: Any, fail_at: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fail_at = fail_at
+        self.lock = threading.Lock()
+        self.now = self.peak = 0
+
+    def __call__(self, q: str, limit: int, offset: int) -> Page:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            time.sleep(0.01)
+            if offset == self.fail_at:
+                raise ServerError("boom at offset %d" % offset, status=500)
+            return super().__call__(q, limit, offset)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize("truncate_total", [False, True])
+def test_keyset_paging_reads_a_windows_pages_ahead_when_slots_are_spare(truncate_total: bool) -> None:
+    ids = sorted({(i * 7919) % 100_003 for i in range(1, 2538)})
+    query = KeysetQuery("t.id", "transaction t", key="t.id")
+    serial = FakeSuiteQL(ids, cap=100, truncate_total=truncate_total)
+    expected = [page.items for page in keyset_pages(serial, query, page_size=10, row_cap=100)]
+    ahead = SlowFake(ids, cap=100, truncate_total=truncate_total)
+    got = [page.items for page in keyset_pages(ahead, query, page_size=10, row_cap=100, spare_slots=lambda: 9)]
+    assert got == expected  # the same pages, in order
+    assert sorted(ahead.calls) == sorted(serial.calls)  # and the same requests: none past a window's end
+    assert 1 < ahead.peak <= 1 + PREFETCH_PAGES
+
+
+def test_keyset_paging_reads_one_page_at_a_time_without_spare_slots() -> None:
+    fake = SlowFake(list(range(1, 301)), cap=1000)
+    spare = iter([2] + [0] * 100)  # spare once, then never
+    got = _ids(keyset_pages(fake, KeysetQuery("id", "customer"), page_size=10, row_cap=1000,
+                            spare_slots=lambda: next(spare)))
+    assert got == list(range(1, 301))
+    assert len(fake.calls) == 30
+    assert fake.peak <= 2
+
+
+def test_keyset_paging_ahead_raises_a_pages_error_in_order_and_stops() -> None:
+    fake = SlowFake(list(range(1, 301)), cap=1000, fail_at=50)
+    pages = keyset_pages(fake, KeysetQuery("id", "customer"), page_size=10, row_cap=1000, spare_slots=lambda: 5)
+    got: list[int] = []
+    with pytest.raises(ServerError, match="offset 50"):
+        for page in pages:
+            got.extend(int(row["id"]) for row in page.items)
+    assert got == list(range(1, 51))  # every page before the failed one, nothing after it
+    time.sleep(0.05)
+    requested = len(fake.calls)
+    time.sleep(0.05)
+    assert len(fake.calls) == requested  # nothing more is requested once the error is raised
+
+
+def test_keyset_paging_ahead_closed_early_requests_nothing_more() -> None:
+    fake = SlowFake(list(range(1, 1001)), cap=2000)
+    pages = keyset_pages(fake, KeysetQuery("id", "customer"), page_size=10, row_cap=2000, spare_slots=lambda: 5)
+    assert _ids([next(pages)]) == list(range(1, 11))
+    pages.close()
+    time.sleep(0.05)
+    requested = len(fake.calls)
+    assert requested <= 2 + PREFETCH_PAGES
+    time.sleep(0.05)
+    assert len(fake.calls) == requested
 
 
 def test_keyset_paging_rejects_unordered_rows() -> None:

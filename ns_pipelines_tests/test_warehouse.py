@@ -400,6 +400,26 @@ def test_soft_delete_by_composite_key_or_column(engine: sa.Engine) -> None:
     assert [r["is_deleted"] for r in fetch(engine, wh.payment_applications)] == [False, False]
 
 
+def test_soft_delete_each_gives_each_live_row_its_own_date(engine: sa.Engine) -> None:
+    day = dt.timedelta(days=1)
+    lines = [{"journal_entry_id": je, "line_id": line, "customer_id": 7, "amount": Decimal("10"), "last_modified": T0}
+             for je in (50, 51) for line in (1, 2)]
+    with engine.begin() as conn:
+        wh.upsert_rows(conn, wh.invoices, [invoice(i) for i in (1, 2, 3, 4)])
+        wh.upsert_rows(conn, wh.journal_lines, lines)
+        assert wh.soft_delete(conn, wh.invoices, [4], T0) == 1
+    with engine.begin() as conn:
+        # 404 was never in the warehouse; 4 was deleted already and keeps its first date
+        dates = {1: T0 + day, 3: T0 + 3 * day, 404: T0, 4: T0 + 9 * day}
+        assert wh.soft_delete_each(conn, wh.invoices, dates) == 2
+        assert wh.soft_delete_each(conn, wh.journal_lines, {51: T0 + 2 * day, 52: T0}, column="journal_entry_id") == 2
+        assert wh.soft_delete_each(conn, wh.invoices, {}) == 0
+    assert [(r["id"], r["is_deleted"], r["deleted_at"], r["status"]) for r in fetch(engine, wh.invoices)] == [
+        (1, True, T0 + day, "CLOSED"), (2, False, None, "A"), (3, True, T0 + 3 * day, "CLOSED"), (4, True, T0, "CLOSED")]
+    assert [(r["journal_entry_id"], r["is_deleted"], r["deleted_at"]) for r in fetch(engine, wh.journal_lines)] == [
+        (50, False, None), (50, False, None), (51, True, T0 + 2 * day), (51, True, T0 + 2 * day)]
+
+
 # --- sync state ---------------------------------------------------------------------------
 
 

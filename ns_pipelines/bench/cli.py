@@ -50,6 +50,9 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int,
                    "the latency is slept after the sandbox's work (a stricter figure 1).")
 @click.option("--concurrency", type=int, default=5, show_default=True,
               help="Account concurrency limit and the client's budget (NETSUITE_CONCURRENCY).")
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Full syncs of figure 1, one after the other on the same sandbox; each is printed, and the "
+                   "median is the figure (on a shared machine one run varies by a few percent).")
 @click.option("--incremental-sizes", default="10000,1000000", show_default=True, callback=_sizes,
               help="Account sizes of figure 3 (incremental sync after the changes).")
 @click.option("--memory-sizes", default="100000,1000000", show_default=True, callback=_sizes,

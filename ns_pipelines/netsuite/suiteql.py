@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -248,6 +249,7 @@ def keyset_pages(
     lower: int | None = None,
     upper: int | None = None,
     cancel: threading.Event | None = None,
+    spare_slots: Callable[[], int] | None = None,
 ) -> Iterator[Page]:
     """Keyset paging over `fetch_page(q, limit, offset)`; yields non-empty pages in key order.
 
@@ -256,6 +258,10 @@ def keyset_pages(
     the last key seen. A window also restarts when the server stopped short of its `totalResults`
     (it truncated at its cap, whatever `row_cap` says). Rows whose key is not above the last key
     yielded (shifted by concurrent inserts) are skipped, so each row comes out once.
+
+    `spare_slots()`: how many requests could be sent now without waiting for a concurrency slot.
+    When it says some, the window's next pages (whose offsets the first page's `totalResults`
+    tells) are fetched ahead, at most PREFETCH_PAGES, in threads; pages still come out in order.
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
@@ -272,35 +278,45 @@ def keyset_pages(
         sql = query.render(after=last, lower=lower, upper=upper)
         offset = 0
         rows_in_window = 0
-        while True:
-            if cancel is not None and cancel.is_set():
-                return
-            page = fetch_page(sql, page_size, offset)
-            fresh: list[Row] = []
-            previous: tuple[int, ...] | None = None
-            for row in page.items:
-                key = row_key(row, names)
-                if previous is not None and key <= previous:
-                    raise NetSuiteError(
-                        f"keyset query rows are not in strictly ascending order of {', '.join(names)} "
-                        f"({previous} then {key}): the key must be unique and the query ordered by it")
-                previous = key
-                if last is not None and key <= last:
-                    continue  # already yielded: offsets shifted under concurrent inserts
-                fresh.append(row)
-                last = key
-            rows_in_window += len(page.items)
-            if fresh:
-                yield replace(page, items=fresh)
-            if not page.items or not page.has_more:
-                # The server may have stopped at its cap: it counted more rows than it returned.
-                window_full = (page.total_results >= row_cap or rows_in_window >= row_cap
-                               or offset + len(page.items) < page.total_results)
-                break
-            offset += len(page.items)
-            if offset + page_size > window_rows:
-                window_full = True
-                break
+        ahead = _PagesAhead(fetch_page, sql, page_size, spare_slots)
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    return
+                page = ahead.take(offset)
+                fresh: list[Row] = []
+                previous: tuple[int, ...] | None = None
+                for row in page.items:
+                    key = row_key(row, names)
+                    if previous is not None and key <= previous:
+                        raise NetSuiteError(
+                            f"keyset query rows are not in strictly ascending order of {', '.join(names)} "
+                            f"({previous} then {key}): the key must be unique and the query ordered by it")
+                    previous = key
+                    if last is not None and key <= last:
+                        continue  # already yielded: offsets shifted under concurrent inserts
+                    fresh.append(row)
+                    last = key
+                rows_in_window += len(page.items)
+                if not page.items or not page.has_more:
+                    # The server may have stopped at its cap: it counted more rows than it returned.
+                    window_full = (page.total_results >= row_cap or rows_in_window >= row_cap
+                                   or offset + len(page.items) < page.total_results)
+                    if fresh:
+                        yield replace(page, items=fresh)
+                    break
+                offset += len(page.items)
+                if offset + page_size > window_rows:
+                    window_full = True
+                    if fresh:
+                        yield replace(page, items=fresh)
+                    break
+                # Before handing the page over (its consumer may take a while): the next ones.
+                ahead.plan(offset, window_rows, page.total_results)
+                if fresh:
+                    yield replace(page, items=fresh)
+        finally:
+            ahead.close()
         if not window_full:
             return
         if last == window_start:
@@ -308,6 +324,56 @@ def keyset_pages(
                 raise NetSuiteError("keyset paging made no progress; is the key unique?")
             return
         logger.debug("keyset window %d ended after %d rows at key %s; restarting", windows, rows_in_window, last)
+
+
+# Pages of one keyset window fetched ahead of the one being read, at most (see keyset_pages).
+PREFETCH_PAGES = 4
+
+
+class _PagesAhead:
+    """The next pages of one window, requested ahead while concurrency slots are spare."""
+
+    def __init__(self, fetch_page: FetchPage, sql: str, page_size: int,
+                 spare_slots: Callable[[], int] | None) -> None:
+        self.fetch_page = fetch_page
+        self.sql = sql
+        self.page_size = page_size
+        self.spare_slots = spare_slots
+        self.pending: dict[int, Future[Page]] = {}
+        self.pool: ThreadPoolExecutor | None = None
+
+    def plan(self, offset: int, window_rows: int, total_results: int) -> None:
+        """Request ahead the window's pages from `offset` on (those that exist and fit in the
+        window), as many as slots are spare."""
+        next_offset = max([offset - self.page_size, *self.pending]) + self.page_size
+        room = PREFETCH_PAGES - len(self.pending)
+        if (self.spare_slots is None or room <= 0 or next_offset >= total_results
+                or next_offset + self.page_size > window_rows):
+            return
+        room = min(room, self.spare_slots())  # last: it may look at the shared budget's slots
+        while room > 0 and next_offset < total_results and next_offset + self.page_size <= window_rows:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="ns-suiteql-ahead")
+            self.pending[next_offset] = self.pool.submit(self.fetch_page, self.sql, self.page_size, next_offset)
+            next_offset += self.page_size
+            room -= 1
+
+    def take(self, offset: int) -> Page:
+        """The page at `offset`: requested ahead, or now in this thread."""
+        future = self.pending.pop(offset, None)
+        for stale in [o for o in self.pending if o < offset]:  # a short page moved the offsets
+            self.pending.pop(stale).cancel()
+        if future is None:
+            return self.fetch_page(self.sql, self.page_size, offset)
+        return future.result()
+
+    def close(self) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pending.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
 
 
 def split_range(lower: int, upper: int, parts: int) -> list[IdRange]:
@@ -392,12 +458,16 @@ class SuiteQL:
         upper: int | None = None,
         window_rows: int | None = None,
         cancel: threading.Event | None = None,
+        prefetch: bool = True,
     ) -> Iterator[Page]:
+        """Keyset paging through the client (module function `keyset_pages`); `prefetch`: fetch a
+        window's next pages ahead while the client's budget has spare slots."""
         source = as_keyset_source(query, key)
         if isinstance(after, int):
             after = (after,)
         return keyset_pages(self.query_page, source, page_size=page_size, row_cap=self.row_cap,
-                            window_rows=window_rows, after=after, lower=lower, upper=upper, cancel=cancel)
+                            window_rows=window_rows, after=after, lower=lower, upper=upper, cancel=cancel,
+                            spare_slots=getattr(self.client, "spare_slots", None) if prefetch else None)
 
     def query_keyset(
         self,

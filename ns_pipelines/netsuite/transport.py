@@ -595,6 +595,15 @@ class NetSuiteClient:
             self.budget.release(lease)
             self.limiter.release(slot)
 
+    def spare_slots(self) -> int:
+        """Requests that could be sent now without waiting for a slot: this client's limit less
+        its requests in flight, or 0 when every slot of the shared budget is held. An estimate
+        (other threads and processes take slots too), for reading ahead only when it is free."""
+        spare = self.limiter.limit - self.limiter.in_flight
+        if spare <= 0 or self.budget.is_full():
+            return 0
+        return spare
+
     def _at_budget(self, slot: Slot, lease: Lease) -> bool:
         """Whether the budget was full around this request: this process at its limit, or every
         slot of the shared budget held (when it was granted, or now)."""

@@ -22,18 +22,20 @@ from ns_pipelines.netsuite.fanin import Source, fan_in
 
 __all__ = ["RANGE_MIN_ROWS", "WINDOW_PAGES", "Interval", "plan_intervals", "read_intervals"]
 
-# With NS_SYNC_PARALLEL_RANGES unset, a full pass reads at most one id range per this many rows
-# (one keyset window of 1,000-row pages): a table of a few thousand rows in one range rather than
-# in five part-filled ones.
-RANGE_MIN_ROWS = 10_000
+# With NS_SYNC_PARALLEL_RANGES unset, a full pass reads at most one id range per this many rows.
+# Each range ends with a part-filled page and costs a bounds share; since a window's pages are
+# read ahead when slots are spare (suiteql.keyset_pages), a few ranges keep the budget busy. On
+# the 200,000-transaction benchmark (figure 1, with the 20-page windows below), one range per
+# 40,000 rows gave 0.828 to 0.852 of the API bound in 7 runs, one per 10,000 (and 10-page windows)
+# 0.801 to 0.834 in 4; 403 requests against 408.
+RANGE_MIN_ROWS = 40_000
 
-# Pages read by offset from one keyset query before a new query starts after the last key. A
-# server skips `offset` rows to answer a page (the sandbox: ~1 us per skipped row through the
-# joins), so one text per whole id range costs it O(rows^2 / page) on a large range; a new text
-# costs one COUNT(*) (for totalResults) instead. On the sandbox's 200,000-transaction account,
-# fetching everything at zero latency, its CPU per page was 41 ms with one text per range (99
-# pages), 33 to 35 ms with 5 to 10 pages per text, 39 to 45 ms with 1 to 2 (counts dominate).
-WINDOW_PAGES = 10
+# Pages read by offset from one keyset query before a new query starts after the last key. Each
+# new text costs the server a count (totalResults) and stops reading ahead until its first page
+# is back; a longer window costs a server that skips `offset` rows more per page (the sandbox
+# seeks past the previous page's last key instead). Measured with the ranges above; 30 pages
+# gave 0.836 to 0.859 in 4 runs, within the noise of 20.
+WINDOW_PAGES = 20
 
 
 @dataclass

@@ -48,6 +48,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,7 @@ from ns_pipelines.warehouse import (
     payment_applications,
     prepare_upsert,
     soft_delete,
+    soft_delete_each,
 )
 from ns_pipelines.warehouse.sync_state import PassWindow, read_pass_state, write_pass_state
 
@@ -468,20 +470,18 @@ class _DeletionsStream(_RowsStream):
 
         def after_write(conn: Connection) -> int:
             marked = 0
-            groups: dict[tuple[str, dt.datetime], list[int]] = defaultdict(list)
+            by_type: dict[str, dict[int, dt.datetime]] = defaultdict(dict)
             for row in rows:
-                groups[(row["record_type"], row["deleted_at"])].append(row["record_id"])
-            for (record_type, deleted_at), ids in groups.items():
+                by_type[row["record_type"]][row["record_id"]] = row["deleted_at"]
+            for record_type, deleted_at_by_id in by_type.items():
                 table = TABLES_BY_RECORD_TYPE.get(record_type)
                 if table is None:
                     continue
-                if table is journal_lines:
-                    marked += soft_delete(conn, journal_lines, ids, deleted_at, column="journal_entry_id")
-                else:
-                    marked += soft_delete(conn, table, ids, deleted_at)
+                column = "journal_entry_id" if table is journal_lines else None
+                marked += soft_delete_each(conn, table, deleted_at_by_id, column=column)
                 if record_type in TRANSACTION_TYPE_CODES:
-                    marked += soft_delete(conn, payment_applications, ids, deleted_at, column="previous_doc_id")
-                    marked += soft_delete(conn, payment_applications, ids, deleted_at, column="next_doc_id")
+                    for column in ("previous_doc_id", "next_doc_id"):
+                        marked += soft_delete_each(conn, payment_applications, deleted_at_by_id, column=column)
             return marked
 
         batch.after_write = after_write
@@ -504,6 +504,11 @@ def _streams(record_type: str, mode: str, since: str | None) -> list[_Stream]:
                 _DocumentsStream("paymentapplication:documents", documents_source(), since, (LINKS_CHILD,))]
     source = SOURCES[record_type]
     return [_RowsStream(record_type, source, since, parallel=full and source.parallel)]
+
+
+def _literal(since: dt.datetime | None, settings: SyncSettings) -> str | None:
+    """A window's lower bound as a SuiteQL timestamp literal in the account's zone."""
+    return account_timestamp(since, settings.zone) if since is not None else None
 
 
 def _clock_queries(record_type: str) -> tuple[str, ...]:
@@ -529,36 +534,55 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
         assert window is not None
         logger.info("%s: resuming the %s pass started at %s (stream %d)", record_type, window.mode,
                     window.opened_at.isoformat(), window.stream)
+        streams = _streams(record_type, window.mode, _literal(window.since, settings))
     else:
         effective = "full" if mode == "full" or cursor is None else "incremental"
         since = None if effective == "full" else cursor - settings.overlap  # type: ignore[operator]
-        queries = _clock_queries(record_type)
-        if clock is None:
-            stamps = [row.get("m") for q in queries for row in client.suiteql.query(q)]
-            run.pages += len(queries)
+        streams = _streams(record_type, effective, _literal(since, settings))
+    workers = min(settings.ranges_for(client.config.concurrency), client.config.concurrency)
+    queries = [stream.query() for stream in streams]
+
+    def ranges_of(index: int) -> int:
+        return settings.ranges_for(client.config.concurrency) if streams[index].parallel else 1
+
+    def plan_new(index: int) -> list[Interval]:
+        """The stream's intervals (a bounds query, not counted in run.pages: the caller counts)."""
+        return plan_intervals(client.suiteql, queries[index], ranges_of(index),
+                              min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
+
+    def plan(index: int) -> list[Interval]:
+        assert window is not None
+        if index != window.stream or window.intervals is None:
+            run.pages += ranges_of(index) > 1
+            return plan_new(index)
+        return window.intervals
+
+    if not resumed:
+        queries_of_clock = _clock_queries(record_type)
+
+        def read_clock() -> list[Any]:
+            if clock is None:
+                run.pages += len(queries_of_clock)
+                return [row.get("m") for q in queries_of_clock for row in client.suiteql.query(q)]
+            return [stamp for q in queries_of_clock for stamp in clock.read(client, q)]
+
+        # The first stream's id ranges (a bounds query) while the clock is read: neither reads rows,
+        # so the order between them does not matter; the rows are read after both.
+        if ranges_of(0) > 1:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ns-sync-bounds") as pool:
+                planned = pool.submit(plan_new, 0)
+                stamps = read_clock()
+                first_intervals: list[Interval] | None = planned.result()
+            run.pages += 1
         else:
-            stamps = [stamp for q in queries for stamp in clock.read(client, q)]
+            stamps, first_intervals = read_clock(), None
         window = _Window(mode=effective, since=since, through=newest_timestamp(stamps, settings.zone),
-                         opened_at=_utcnow())
+                         opened_at=_utcnow(), intervals=first_intervals)
         if before_write is None:  # else the first (gated) write saves it: a pass stopped before it wrote nothing
             with begin_write(engine) as conn:
                 _save_state(conn, record_type, cursor=cursor, window=window, mode=effective, rows=0,
                             run_id=run.run_id)
     assert window is not None
-    since_literal = account_timestamp(window.since, settings.zone) if window.since is not None else None
-    streams = _streams(record_type, window.mode, since_literal)
-    workers = min(settings.ranges_for(client.config.concurrency), client.config.concurrency)
-
-    queries = [stream.query() for stream in streams]
-
-    def plan(index: int) -> list[Interval]:
-        if index != window.stream or window.intervals is None:
-            ranges = settings.ranges_for(client.config.concurrency) if streams[index].parallel else 1
-            if ranges > 1:
-                run.pages += 1
-            return plan_intervals(client.suiteql, queries[index], ranges,
-                                  min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
-        return window.intervals
 
     def read(index: int, intervals: list[Interval]) -> Iterator[tuple[int, Page | None]]:
         return read_intervals(client.suiteql, queries[index], intervals, workers=workers,

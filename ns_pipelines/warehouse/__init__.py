@@ -42,7 +42,7 @@ from ns_pipelines.warehouse.tables import (
     sync_state,
 )
 from ns_pipelines.warehouse.types import ExactDecimal, ExchangeRate, Money, UTCDateTime
-from ns_pipelines.warehouse.writes import PreparedUpsert, dialect_insert, prepare_upsert, soft_delete, upsert_rows
+from ns_pipelines.warehouse.writes import PreparedUpsert, dialect_insert, prepare_upsert, soft_delete, soft_delete_each, upsert_rows
 
 __all__ = [
     "PreparedUpsert",
@@ -78,6 +78,7 @@ __all__ = [
     "resolve_warehouse_url",
     "schema_diffs",
     "soft_delete",
+    "soft_delete_each",
     "sync_state",
     "upgrade_warehouse",
     "upsert_rows",

@@ -339,3 +339,36 @@ def soft_delete(
         )
         marked += conn.execute(stmt).rowcount
     return marked
+
+
+def soft_delete_each(
+    conn: Connection,
+    table: Table,
+    deleted_at_by_id: Mapping[Any, dt.datetime],
+    *,
+    column: Column | str | None = None,
+) -> int:
+    """`soft_delete` with a deleted_at per id (deletedrecord rows each carry their own date).
+
+    The live rows among the ids are looked up first (one SELECT per IN-list chunk), and only
+    those are updated, one UPDATE per distinct deleted_at. Most deletions name records the
+    warehouse never held (a first sync never sees them), so this costs a few SELECTs rather than
+    an UPDATE per deleted record."""
+    if column is None:
+        key = _primary_key(table)
+        if len(key) != 1:
+            raise ValueError(f"soft_delete_each needs a single-column key or column; {table.name} has {len(key)}")
+        target = key[0]
+    else:
+        target = table.c[column] if isinstance(column, str) else column
+    ids = list(deleted_at_by_id)
+    chunk = max(1, _max_params(conn) - 1)
+    live: set[Any] = set()
+    for start in range(0, len(ids), chunk):
+        stmt = select(target).distinct().where(target.in_(ids[start : start + chunk]), table.c.is_deleted.is_(False))
+        live.update(conn.execute(stmt).scalars())
+    by_when: dict[dt.datetime, list[Any]] = {}
+    for id_ in ids:
+        if id_ in live:
+            by_when.setdefault(deleted_at_by_id[id_], []).append(id_)
+    return sum(soft_delete(conn, table, group, when, column=column) for when, group in by_when.items())

@@ -14,7 +14,7 @@ import pytest
 
 from ns_pipelines.sandbox.netsuite.server import SandboxServer
 from ns_pipelines.sync import SOURCES
-from ns_pipelines.sync.reading import plan_intervals
+from ns_pipelines.sync.reading import Interval, plan_intervals, read_intervals
 from ns_pipelines.sync.runner import SharedClock
 from ns_pipelines_tests.sync_helpers import make_client, sandbox_rows
 
@@ -83,3 +83,31 @@ def test_a_failed_clock_read_is_read_again_by_the_next_record_type() -> None:
             first.result()
         assert second.result() == ["stamp of CLOCK"]
     assert suiteql.calls == 2
+
+
+class _RangesSuiteQL:
+    """keyset_pages over fake id ranges: 3 pages each; notes whether the consumer was said to keep
+    up (`wants_more`) when each page was handed over."""
+
+    row_cap = 100_000
+
+    def __init__(self) -> None:
+        self.said: list[bool] = []
+
+    def keyset_pages(self, query: Any, *, wants_more: Any, lower: int | None, **_: Any) -> Iterator[Any]:
+        for n in range(3):
+            self.said.append(wants_more())
+            yield SimpleNamespace(items=[{"id": str(lower or 0) + str(n)}])
+
+
+def test_ranges_read_ahead_only_while_the_consumer_keeps_up() -> None:
+    suiteql = _RangesSuiteQL()
+    intervals = [Interval(lower=i * 100, upper=i * 100 + 99) for i in range(4)]
+    pages = read_intervals(suiteql, SOURCES["invoice"].query(), intervals, workers=2)  # type: ignore[arg-type]
+    first = next(pages)
+    time.sleep(0.3)  # the consumer dawdles: the readers hand over pages meanwhile
+    assert suiteql.said[0] is True  # nothing waiting yet
+    assert suiteql.said[-1] is False  # two pages waiting for the consumer: no reading ahead
+    rest = list(pages)
+    assert len([p for _, p in [first, *rest] if p is not None]) == 12
+    assert suiteql.said.count(True) >= 2

@@ -459,15 +459,24 @@ class SuiteQL:
         window_rows: int | None = None,
         cancel: threading.Event | None = None,
         prefetch: bool = True,
+        wants_more: Callable[[], bool] | None = None,
     ) -> Iterator[Page]:
         """Keyset paging through the client (module function `keyset_pages`); `prefetch`: fetch a
-        window's next pages ahead while the client's budget has spare slots."""
+        window's next pages ahead while the client's budget has spare slots, and `wants_more()`
+        (when given) says the consumer is keeping up (pages read ahead wait in memory)."""
         source = as_keyset_source(query, key)
         if isinstance(after, int):
             after = (after,)
+        spare_slots: Callable[[], int] | None = getattr(self.client, "spare_slots", None) if prefetch else None
+        if spare_slots is not None and wants_more is not None:
+            client_spare = spare_slots
+
+            def spare_slots() -> int:
+                return client_spare() if wants_more() else 0
+
         return keyset_pages(self.query_page, source, page_size=page_size, row_cap=self.row_cap,
                             window_rows=window_rows, after=after, lower=lower, upper=upper, cancel=cancel,
-                            spare_slots=getattr(self.client, "spare_slots", None) if prefetch else None)
+                            spare_slots=spare_slots)
 
     def query_keyset(
         self,

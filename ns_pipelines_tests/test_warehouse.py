@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -496,6 +498,25 @@ def test_sqlite_writers_wait_for_each_other(tmp_path: Path) -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_sqlite_writer_queues_live_only_while_used(tmp_path: Path) -> None:
+    from ns_pipelines.warehouse import engine as engine_module
+
+    url = f"sqlite:///{tmp_path / 'q.sqlite3'}"
+    wh.upgrade_warehouse(url)
+    engine = wh.create_warehouse_engine(url)
+    key = (str((tmp_path / "q.sqlite3").resolve()), os.getpid())
+    try:
+        for number in (1, 2):
+            with wh.begin_write(engine) as conn:
+                assert key in engine_module._WRITER_QUEUES
+                wh.upsert_rows(conn, wh.invoices, [invoice(number)])
+        gc.collect()
+        assert key not in engine_module._WRITER_QUEUES  # not kept for every file a process ever wrote
+        assert [r["id"] for r in fetch(engine, wh.invoices)] == [1, 2]
+    finally:
+        engine.dispose()
 
 
 # --- connecting ---------------------------------------------------------------------------

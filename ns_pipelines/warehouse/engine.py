@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -161,7 +162,9 @@ class _WriterQueue:
                 pause = min(pause * 2, 0.002)
 
 
-_WRITER_QUEUES: dict[tuple[str, int], _WriterQueue] = {}
+# Weak: a queue lives while a writer takes or holds its turn (the turn's generator holds it), so
+# a process that opens many SQLite files (tests, benchmarks) does not keep one per file forever.
+_WRITER_QUEUES: weakref.WeakValueDictionary[tuple[str, int], _WriterQueue] = weakref.WeakValueDictionary()
 _WRITER_QUEUES_LOCK = threading.Lock()
 
 

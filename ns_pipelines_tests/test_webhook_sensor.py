@@ -35,6 +35,7 @@ from ns_pipelines.warehouse.tables.inbox import webhook_inbox
 from ns_pipelines.webhooks.inbox import Inbox, InboxEvent, prune_consumed, read_events
 from ns_pipelines.webhooks.payload import ChangeEvent
 from ns_pipelines.webhooks.server import ReceiverSettings, WebhookServer, build_app
+from ns_pipelines_tests.sync_helpers import sandbox_rows
 
 AR_KEYS = {asset.key.to_user_string() for asset in ar.AR_ASSETS}
 OCCURRED = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.timezone.utc)
@@ -267,13 +268,9 @@ def test_plan_ignores_what_is_not_synced() -> None:
 # End to end
 
 
-def sandbox_one(server: SandboxServer, sql: str, *args: Any) -> sqlite3.Row:
-    conn = sqlite3.connect(f"file:{server.account.store.path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, args).fetchone()
-    finally:
-        conn.close()
+def sandbox_one(server: SandboxServer, sql: str, *args: Any) -> sqlite3.Row | None:
+    rows = sandbox_rows(server, sql, *args)
+    return rows[0] if rows else None
 
 
 def wait_for_events(engine: Any, wanted: set[tuple[str, int, str]], after: int = 0,

@@ -26,6 +26,7 @@ from ns_pipelines.writeback.plan_store import pending_writes, save_plan
 from ns_pipelines.writeback.planner import plan_writes
 from ns_pipelines.writeback.references import load_references
 from ns_pipelines.writeback.settings import WritebackSettings
+from ns_pipelines_tests.sync_helpers import sandbox_rows as truth  # the sandbox's own rows: the ground truth
 
 USD_CUSTOMER, USD_CUSTOMER_2 = 101, 110
 FEE_ACCOUNT = 9  # the seeded "Stripe Fees" expense account
@@ -51,16 +52,6 @@ def make_invoice(server: SandboxServer, customer: int, amount: str) -> int:
     """An open invoice, created as a user in the NetSuite UI would."""
     return server.account.records.create(
         "invoice", {"entity": {"id": str(customer)}, "item": {"items": [{"amount": amount}]}}, context="UI")
-
-
-def truth(server: SandboxServer, sql: str, *args: Any) -> list[sqlite3.Row]:
-    """Rows straight from the sandbox's own database (the ground truth)."""
-    conn = sqlite3.connect(f"file:{server.account.store.path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def unpaid(server: SandboxServer, invoice_id: int) -> Decimal:

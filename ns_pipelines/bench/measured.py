@@ -260,7 +260,7 @@ def _fetch(client: Any, settings: Any, job: Job) -> tuple[int, list[TypeFigures]
     """Every query of a full sync (SOURCES and deletedrecord), read as the sync reads them (id
     ranges in parallel where the sync does), all record types at once; rows decoded by RowDecoder."""
     from ..sync import SOURCES
-    from ..sync.reading import RANGE_MIN_ROWS, plan_intervals, read_intervals
+    from ..sync.reading import plan_intervals, read_intervals
     from ..sync.sources import deleted_record_sources
 
     budget = client.config.concurrency
@@ -272,7 +272,7 @@ def _fetch(client: Any, settings: Any, job: Job) -> tuple[int, list[TypeFigures]
         started = time.perf_counter()
         query = source.query()
         intervals = plan_intervals(client.suiteql, query, settings.ranges_for(budget) if source.parallel else 1,
-                                   min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
+                                   min_rows=settings.min_rows_per_range)
         decoder = source.decoder(settings)
         rows = pages = 0
         for _, page in read_intervals(client.suiteql, query, intervals, workers=budget, page_size=settings.page_size):

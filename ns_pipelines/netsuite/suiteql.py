@@ -284,37 +284,23 @@ def keyset_pages(
                 if cancel is not None and cancel.is_set():
                     return
                 page = ahead.take(offset)
-                fresh: list[Row] = []
-                previous: tuple[int, ...] | None = None
-                for row in page.items:
-                    key = row_key(row, names)
-                    if previous is not None and key <= previous:
-                        raise NetSuiteError(
-                            f"keyset query rows are not in strictly ascending order of {', '.join(names)} "
-                            f"({previous} then {key}): the key must be unique and the query ordered by it")
-                    previous = key
-                    if last is not None and key <= last:
-                        continue  # already yielded: offsets shifted under concurrent inserts
-                    fresh.append(row)
-                    last = key
+                fresh, last = _rows_after(page.items, names, last)
                 rows_in_window += len(page.items)
                 if not page.items or not page.has_more:
                     # The server may have stopped at its cap: it counted more rows than it returned.
                     window_full = (page.total_results >= row_cap or rows_in_window >= row_cap
                                    or offset + len(page.items) < page.total_results)
-                    if fresh:
-                        yield replace(page, items=fresh)
-                    break
-                offset += len(page.items)
-                if offset + page_size > window_rows:
-                    window_full = True
-                    if fresh:
-                        yield replace(page, items=fresh)
-                    break
-                # Before handing the page over (its consumer may take a while): the next ones.
-                ahead.plan(offset, window_rows, page.total_results)
+                    more = False
+                else:
+                    offset += len(page.items)
+                    more = offset + page_size <= window_rows
+                    window_full = not more
+                    if more:  # before handing the page over (its consumer may take a while): the next ones
+                        ahead.plan(offset, window_rows, page.total_results)
                 if fresh:
                     yield replace(page, items=fresh)
+                if not more:
+                    break
         finally:
             ahead.close()
         if not window_full:
@@ -324,6 +310,26 @@ def keyset_pages(
                 raise NetSuiteError("keyset paging made no progress; is the key unique?")
             return
         logger.debug("keyset window %d ended after %d rows at key %s; restarting", windows, rows_in_window, last)
+
+
+def _rows_after(items: list[Row], names: tuple[str, ...], last: tuple[int, ...] | None
+                ) -> tuple[list[Row], tuple[int, ...] | None]:
+    """The rows of a page whose key is above `last` (the others were yielded already: offsets
+    shifted under concurrent inserts), and the new last key; the page must be in key order."""
+    fresh: list[Row] = []
+    previous: tuple[int, ...] | None = None
+    for row in items:
+        key = row_key(row, names)
+        if previous is not None and key <= previous:
+            raise NetSuiteError(
+                f"keyset query rows are not in strictly ascending order of {', '.join(names)} "
+                f"({previous} then {key}): the key must be unique and the query ordered by it")
+        previous = key
+        if last is not None and key <= last:
+            continue
+        fresh.append(row)
+        last = key
+    return fresh, last
 
 
 # Pages of one keyset window fetched ahead of the one being read, at most (see keyset_pages).
@@ -345,18 +351,17 @@ class _PagesAhead:
     def plan(self, offset: int, window_rows: int, total_results: int) -> None:
         """Request ahead the window's pages from `offset` on (those that exist and fit in the
         window), as many as slots are spare."""
-        next_offset = max([offset - self.page_size, *self.pending]) + self.page_size
-        room = PREFETCH_PAGES - len(self.pending)
-        if (self.spare_slots is None or room <= 0 or next_offset >= total_results
-                or next_offset + self.page_size > window_rows):
+        if self.spare_slots is None:
             return
-        room = min(room, self.spare_slots())  # last: it may look at the shared budget's slots
-        while room > 0 and next_offset < total_results and next_offset + self.page_size <= window_rows:
+        start = max([offset - self.page_size, *self.pending]) + self.page_size
+        end = min(total_results, window_rows - self.page_size + 1)  # a page starts before both
+        offsets = list(range(start, end, self.page_size))[:max(0, PREFETCH_PAGES - len(self.pending))]
+        if not offsets:
+            return
+        for next_offset in offsets[:self.spare_slots()]:  # last: it may look at the shared budget's slots
             if self.pool is None:
                 self.pool = ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="ns-suiteql-ahead")
             self.pending[next_offset] = self.pool.submit(self.fetch_page, self.sql, self.page_size, next_offset)
-            next_offset += self.page_size
-            room -= 1
 
     def take(self, offset: int) -> Page:
         """The page at `offset`: requested ahead, or now in this thread."""
@@ -458,22 +463,18 @@ class SuiteQL:
         upper: int | None = None,
         window_rows: int | None = None,
         cancel: threading.Event | None = None,
-        prefetch: bool = True,
         wants_more: Callable[[], bool] | None = None,
     ) -> Iterator[Page]:
-        """Keyset paging through the client (module function `keyset_pages`); `prefetch`: fetch a
-        window's next pages ahead while the client's budget has spare slots, and `wants_more()`
-        (when given) says the consumer is keeping up (pages read ahead wait in memory)."""
+        """Keyset paging through the client (module function `keyset_pages`), reading a window's
+        next pages ahead while the client's budget has spare slots and `wants_more()` (when
+        given) says the consumer keeps up (pages read ahead wait in memory)."""
         source = as_keyset_source(query, key)
         if isinstance(after, int):
             after = (after,)
-        spare_slots: Callable[[], int] | None = getattr(self.client, "spare_slots", None) if prefetch else None
-        if spare_slots is not None and wants_more is not None:
-            client_spare = spare_slots
-
-            def spare_slots() -> int:
-                return client_spare() if wants_more() else 0
-
+        client_spare: Callable[[], int] | None = getattr(self.client, "spare_slots", None)
+        spare_slots = client_spare
+        if client_spare is not None and wants_more is not None:
+            spare_slots = lambda: client_spare() if wants_more() else 0  # noqa: E731
         return keyset_pages(self.query_page, source, page_size=page_size, row_cap=self.row_cap,
                             window_rows=window_rows, after=after, lower=lower, upper=upper, cancel=cancel,
                             spare_slots=spare_slots)

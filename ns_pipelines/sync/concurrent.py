@@ -240,9 +240,7 @@ class _Sync:
         """Called by the runner after every committed batch: stop here, or report."""
         if self.stop.is_set():
             raise Stopped(stage)
-        if self.progress is not None:
-            with self.progress_lock:  # one at a time: the caller's callback need not be thread-safe
-                self.progress(stage, rows)
+        self.progress_one_at_a_time(stage, rows)
 
     def one(self, record_type: str) -> ConcurrentSyncResult:
         view = _ClientView(self.client, self.tally)
@@ -264,11 +262,14 @@ class _Sync:
         except Stopped:
             return None
         except Exception as exc:  # noqa: BLE001 - reported with the others' results at the end
-            logger.error("NetSuite sync of %s failed: %s: %s", record_type, type(exc).__name__, exc)
-            self.errors[record_type] = exc
+            self.failed(record_type, exc)
             return None
         self.results.append(result)
         return result
+
+    def failed(self, record_type: str, exc: BaseException) -> None:
+        logger.error("NetSuite sync of %s failed: %s: %s", record_type, type(exc).__name__, exc)
+        self.errors[record_type] = exc
 
     def inline(self, record_types: Sequence[str]) -> Iterator[SyncResult]:
         for record_type in record_types:
@@ -295,11 +296,11 @@ class _Sync:
         finally:
             for record_type, exc in errors.items():
                 if record_type not in self.errors:
-                    logger.error("NetSuite sync of %s failed: %s: %s", record_type, type(exc).__name__, exc)
-                    self.errors[record_type] = exc
+                    self.failed(record_type, exc)
 
     def progress_one_at_a_time(self, stage: str, rows: int) -> None:
-        """A worker process's batch, reported like this process's own (one call at a time)."""
+        """A batch of this process's or of a worker process's, reported one call at a time (the
+        caller's callback need not be thread-safe)."""
         if self.progress is not None:
             with self.progress_lock:
                 self.progress(stage, rows)

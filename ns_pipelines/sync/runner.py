@@ -56,7 +56,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, or_, select
 
 from ns_pipelines.netsuite import KeysetQuery, NetSuiteClient, Page, RowDecoder
-from ns_pipelines.sync.reading import RANGE_MIN_ROWS, Interval, plan_intervals, read_intervals
+from ns_pipelines.sync.reading import Interval, plan_intervals, read_intervals
 from ns_pipelines.sync.settings import SyncSettings
 from ns_pipelines.sync.sources import (
     CUSTOMER,
@@ -547,13 +547,13 @@ def _run_pass(client: NetSuiteClient, engine: Engine, record_type: str, *, setti
 
     def plan_new(index: int) -> list[Interval]:
         """The stream's intervals (a bounds query, not counted in run.pages: the caller counts)."""
-        return plan_intervals(client.suiteql, queries[index], ranges_of(index),
-                              min_rows=RANGE_MIN_ROWS if settings.parallel_ranges is None else 0)
+        return plan_intervals(client.suiteql, queries[index], ranges_of(index), min_rows=settings.min_rows_per_range)
 
     def plan(index: int) -> list[Interval]:
         assert window is not None
         if index != window.stream or window.intervals is None:
-            run.pages += ranges_of(index) > 1
+            if ranges_of(index) > 1:
+                run.pages += 1  # the bounds query
             return plan_new(index)
         return window.intervals
 

@@ -24,6 +24,7 @@ from datetime import timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ns_pipelines.netsuite import DateFormat
+from ns_pipelines.sync.reading import RANGE_MIN_ROWS
 
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 DEFAULT_DATE_FORMAT = "M/D/YYYY"
@@ -106,6 +107,12 @@ class SyncSettings:
     def ranges_for(self, budget: int) -> int:
         """Id ranges a full pass reads in parallel: the setting, else the client's budget."""
         return max(1, self.parallel_ranges or budget)
+
+    @property
+    def min_rows_per_range(self) -> int:
+        """`plan_intervals(min_rows=)`: RANGE_MIN_ROWS (sync/reading.py) unless the number of
+        ranges is set explicitly, which is then kept exactly."""
+        return RANGE_MIN_ROWS if self.parallel_ranges is None else 0
 
     def is_intercompany_customer(self, customer_id: int | None, representing_subsidiary: int | None) -> bool:
         """A customer that represents a subsidiary, or is on the configured list."""

@@ -299,6 +299,15 @@ def _bind_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None
     return full
 
 
+def _deletion_target(table: Table, column: Column | str | None) -> tuple[Any, int]:
+    """What soft deletes match ids against: `column`, else the primary key (a tuple when
+    composite), with the number of values per id."""
+    if column is not None:
+        return (table.c[column] if isinstance(column, str) else column), 1
+    key = _primary_key(table)
+    return (key[0] if len(key) == 1 else tuple_(*key)), len(key)
+
+
 def soft_delete(
     conn: Connection,
     table: Table,
@@ -317,13 +326,7 @@ def soft_delete(
     """
     if "is_deleted" not in table.c:
         raise ValueError(f"{table.name} has no is_deleted column")
-    if column is None:
-        key = _primary_key(table)
-        target = key[0] if len(key) == 1 else tuple_(*key)
-        width = len(key)
-    else:
-        target = table.c[column] if isinstance(column, str) else column
-        width = 1
+    target, width = _deletion_target(table, column)
     values = {"is_deleted": True, "deleted_at": deleted_at, **table.info.get(ON_DELETE, {})}
     if "synced_at" in table.c:
         values["synced_at"] = _utcnow()
@@ -354,13 +357,9 @@ def soft_delete_each(
     those are updated, one UPDATE per distinct deleted_at. Most deletions name records the
     warehouse never held (a first sync never sees them), so this costs a few SELECTs rather than
     an UPDATE per deleted record."""
-    if column is None:
-        key = _primary_key(table)
-        if len(key) != 1:
-            raise ValueError(f"soft_delete_each needs a single-column key or column; {table.name} has {len(key)}")
-        target = key[0]
-    else:
-        target = table.c[column] if isinstance(column, str) else column
+    target, width = _deletion_target(table, column)
+    if width != 1:
+        raise ValueError(f"soft_delete_each needs a single-column key or column; {table.name} has {width}")
     ids = list(deleted_at_by_id)
     chunk = max(1, _max_params(conn) - 1)
     live: set[Any] = set()
